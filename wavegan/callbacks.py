@@ -1,0 +1,177 @@
+"""fit() callbacks of the train mode: timed checkpoints, TensorBoard summaries, progress, step limit.
+
+All of them count in generator updates (`trainer.step`), which is what the original called a step.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable, Iterator
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+log = logging.getLogger("wavegan")
+
+# The original's summary names, plus the two WGAN-GP terms it did not log.
+SCALAR_NAMES = {"d_loss": "D_loss", "g_loss": "G_loss", "gradient_penalty": "gradient_penalty",
+                "wasserstein": "wasserstein"}
+
+
+class _Every:
+    """True at most once per `seconds` of wall time (0: every time)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last >= self.seconds:
+            self.last = now
+            return True
+        return False
+
+
+class TimedCheckpoint(keras.callbacks.Callback):
+    """Saves `model.ckpt-<step>` every `save_secs` and when training ends; the manager keeps the last 5."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable, save_secs: float):
+        super().__init__()
+        self.manager, self.step, self.timer = manager, step, _Every(save_secs)
+        self.saved_step = None
+
+    def save(self) -> None:
+        step = int(self.step.numpy())
+        if step != self.saved_step:
+            path = self.manager.save(checkpoint_number=step)
+            self.saved_step = step
+            log.info("Saved checkpoint %s", path)
+
+    def on_train_begin(self, logs=None):
+        self.saved_step = int(self.step.numpy()) if self.manager.latest_checkpoint else None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.timer.due():
+            self.save()
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+
+def rms(audio: np.ndarray) -> np.ndarray:
+    """Per-example RMS of channel 0, as the original's x_rms/G_z_rms."""
+    return np.sqrt(np.mean(np.square(audio[:, :, 0]), axis=1))
+
+
+class AudioSummaries(keras.callbacks.Callback):
+    """Every `summary_secs`: losses, RMS scalars and histograms, and a few real and generated clips.
+
+    `real_batches` yields real audio batches [batch, time, channels] from the same pipeline as
+    training; `render` turns generator output into audio (identity for WaveGAN).
+    """
+
+    def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
+                 generator: keras.Model, latent_dim: int, real_batches: Iterator, sample_rate: int,
+                 max_outputs: int = 3, render: Callable[[np.ndarray], np.ndarray] | None = None):
+        super().__init__()
+        self.writer, self.step, self.timer = writer, step, _Every(summary_secs)
+        self.generator, self.latent_dim, self.real_batches = generator, latent_dim, real_batches
+        self.sample_rate, self.max_outputs = sample_rate, max_outputs
+        self.render = render or (lambda x: x)
+        self.last_logs, self.written_step = None, None
+        self.rate_mark = None
+
+    def on_train_begin(self, logs=None):
+        self.rate_mark = (time.monotonic(), int(self.step.numpy()))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.last_logs = logs
+        if self.timer.due():
+            self.write(logs)
+
+    def on_train_end(self, logs=None):
+        if self.last_logs is not None and self.written_step != int(self.step.numpy()):
+            self.write(self.last_logs)
+        self.writer.flush()
+
+    def write(self, logs) -> None:
+        step = int(self.step.numpy())
+        real = np.asarray(next(self.real_batches))
+        z = np.random.uniform(-1.0, 1.0, (real.shape[0], self.latent_dim)).astype(np.float32)
+        fake = self.render(np.asarray(self.generator(z, training=False)))
+        now = time.monotonic()
+        then, then_step = self.rate_mark
+        with self.writer.as_default(step=step):
+            for key, name in SCALAR_NAMES.items():
+                if logs and key in logs:
+                    tf.summary.scalar(name, float(logs[key]))
+            if now > then and step > then_step:
+                tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
+            for name, batch in (("x", real), ("G_z", fake)):
+                tf.summary.scalar(f"{name}_rms", float(np.mean(rms(batch))))
+                tf.summary.histogram(f"{name}_rms_batch", rms(batch))
+                tf.summary.audio(name, np.clip(batch[: self.max_outputs], -1.0, 1.0), self.sample_rate,
+                                 max_outputs=self.max_outputs)
+        self.writer.flush()
+        self.rate_mark, self.written_step = (now, step), step
+
+
+class Progress(keras.callbacks.Callback):
+    """One line every `every_secs`: step, steps/s and the losses."""
+
+    def __init__(self, step: tf.Variable, every_secs: float = 30.0, print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.step, self.timer, self.print_fn = step, _Every(every_secs), print_fn
+        self.mark = None
+
+    def on_train_begin(self, logs=None):
+        self.mark = (time.monotonic(), int(self.step.numpy()))
+        self.timer.last = 0.0  # report the first step: it shows training has started
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.timer.due():
+            self.report(logs)
+
+    def on_train_end(self, logs=None):
+        self.report(logs)
+
+    def report(self, logs) -> None:
+        now, step = time.monotonic(), int(self.step.numpy())
+        then, then_step = self.mark
+        rate = (step - then_step) / (now - then) if now > then else 0.0
+        losses = "  ".join(f"{name} {float(logs[key]):.4f}" for key, name in SCALAR_NAMES.items()
+                           if logs and key in logs)
+        self.print_fn(f"step {step}  {rate:.3f} steps/s  {losses}")
+        self.mark = (now, step)
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Ends fit() once the generator has made `max_steps` updates in total (across resumes)."""
+
+    def __init__(self, step: tf.Variable, max_steps: int):
+        super().__init__()
+        self.step, self.max_steps = step, max_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.step.numpy()) >= self.max_steps:
+            self.model.stop_training = True
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; raised before any checkpoint of that state is written."""
+
+
+class NanGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss. Listed first, so no later callback saves that state."""
+
+    def __init__(self, step: tf.Variable):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = sorted(k for k, v in (logs or {}).items() if not np.isfinite(float(v)))
+        if bad:
+            raise TrainingDiverged(f"{', '.join(bad)} became non-finite at step {int(self.step.numpy())}")

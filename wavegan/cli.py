@@ -1,0 +1,144 @@
+"""What the two train scripts share: flag definitions, flags → configs, logging and error reporting.
+
+The flag names and defaults are the original's (SPEC §2); each script adds its model's own group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from absl import flags
+
+from wavegan.config import DataConfig, TrainConfig
+from wavegan.errors import UserError
+
+FLAGS = flags.FLAGS
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUNDLED_CORPUS = os.path.join(REPO_ROOT, "data", "drums")
+
+_defined: list[str] = []  # every flag this project defines, for args.txt
+
+
+def _track(define: Callable, name: str, *args, **kwargs) -> None:
+    define(name, *args, **kwargs)
+    _defined.append(name)
+
+
+def define_data_flags(slice_and_channels: bool = True) -> None:
+    """The "Data" group (SPEC §2.1); SpecGAN has no slice-length or channel flags (SPEC §2.2)."""
+    _track(flags.DEFINE_string, "data_dir", None,
+           "Folder of audio files (searched recursively). Default: the bundled drum corpus data/drums.")
+    _track(flags.DEFINE_integer, "data_sample_rate", 16000, "Decoding rate; files are resampled to it.")
+    if slice_and_channels:
+        _track(flags.DEFINE_integer, "data_slice_len", 16384,
+               "Samples per example (generated length): 16384, 32768 or 65536.")
+        _track(flags.DEFINE_integer, "data_num_channels", 1, "Audio channels (1 mono, 2 stereo, ...).")
+    _track(flags.DEFINE_float, "data_overlap_ratio", 0.0, "Overlap between consecutive slices, in [0, 1).")
+    _track(flags.DEFINE_boolean, "data_first_slice", False,
+           "Only the first slice of each file (no random offset); implies --data_pad_end.")
+    _track(flags.DEFINE_boolean, "data_pad_end", False,
+           "Keep the zero-padded partial last slice (needed for files shorter than one slice).")
+    _track(flags.DEFINE_boolean, "data_normalize", True,
+           "Peak-normalise each file. On by default because the original always normalised "
+           "(its flag was ignored); --nodata_normalize turns it off.")
+    _track(flags.DEFINE_boolean, "data_fast_wav", False,
+           "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
+    _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
+           "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
+
+
+def define_train_flags() -> None:
+    """The "Train" group (SPEC §2.1) plus --train_max_steps and --train_jit."""
+    _track(flags.DEFINE_integer, "train_batch_size", 64, "Batch size.")
+    _track(flags.DEFINE_integer, "train_save_secs", 300, "Seconds between checkpoints.")
+    _track(flags.DEFINE_integer, "train_summary_secs", 120, "Seconds between TensorBoard summaries.")
+    _track(flags.DEFINE_integer, "train_max_steps", None,
+           "Stop after this many generator steps in total (default: run until killed, as the original).")
+    _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
+           "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
+
+
+def track(define: Callable, name: str, *args, **kwargs) -> None:
+    """Defines a script-specific flag and records it for args.txt."""
+    _track(define, name, *args, **kwargs)
+
+
+def flag_values() -> dict[str, Any]:
+    return {name: FLAGS[name].value for name in _defined}
+
+
+def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
+    cfg = DataConfig(
+        data_dir=FLAGS.data_dir, sample_rate=FLAGS.data_sample_rate,
+        slice_len=FLAGS.data_slice_len if slice_and_channels else 16384,
+        num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
+        overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
+        pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num)
+    if cfg.data_dir is None:
+        # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
+        logging.getLogger("wavegan").info(
+            "No --data_dir given: training on the bundled drum corpus %s with --data_first_slice --data_pad_end.",
+            BUNDLED_CORPUS)
+        cfg = dataclasses.replace(cfg, data_dir=BUNDLED_CORPUS, first_slice=True, pad_end=True)
+    return cfg.resolved()
+
+
+def train_config_from_flags() -> TrainConfig:
+    return TrainConfig(batch_size=FLAGS.train_batch_size, save_secs=FLAGS.train_save_secs,
+                       summary_secs=FLAGS.train_summary_secs, max_steps=FLAGS.train_max_steps,
+                       jit=FLAGS.train_jit).validate()
+
+
+def parse_positionals(argv: Sequence[str], modes: Sequence[str]) -> tuple[str, str]:
+    """`script MODE TRAIN_DIR [flags]` → (mode, train_dir)."""
+    args = list(argv[1:])
+    if len(args) != 2 or args[0] not in modes:
+        raise UserError(f"usage: {os.path.basename(argv[0])} {{{','.join(modes)}}} TRAIN_DIR [--flags]; "
+                        f"got {' '.join(args) or 'nothing'}.")
+    return args[0], args[1]
+
+
+def setup_logging() -> None:
+    """Our messages go to stderr as plain lines; TensorFlow's C++ chatter is hidden unless asked for."""
+    logger = logging.getLogger("wavegan")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's Python-side INFO lines
+
+
+def quiet_tensorflow() -> None:
+    """Call before importing TensorFlow."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def report_user_errors(main: Callable[[Sequence[str]], None]) -> Callable[[Sequence[str]], None]:
+    """Wraps an absl main so user mistakes end with one sentence and exit status 2, not a traceback."""
+
+    def wrapped(argv: Sequence[str]) -> None:
+        from wavegan.callbacks import TrainingDiverged
+
+        try:
+            main(argv)
+        except UserError as e:
+            sys.stderr.write(f"error: {e}\n")
+            sys.exit(2)
+        except TrainingDiverged as e:
+            sys.stderr.write(f"error: training diverged: {e}; the last good checkpoint is kept. "
+                             "Lower the learning rate or check the data, then resume.\n")
+            sys.exit(3)
+        except KeyboardInterrupt:
+            sys.stderr.write("Interrupted; rerun the same command to resume from the last checkpoint.\n")
+            sys.exit(130)
+
+    return wrapped

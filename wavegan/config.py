@@ -1,0 +1,188 @@
+"""Plain dataclasses for everything a run is built from, saved as JSON in the train dir.
+
+Flags → these configs → `config.json`, so later modes (and resumed runs) rebuild the same model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+from wavegan.errors import UserError
+
+SLICE_LENS = (16384, 32768, 65536)
+LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
+UPSAMPLES = ("zeros", "nn")
+CONFIG_FILE = "config.json"
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """The audio pipeline's settings (SPEC §2.1 "Data", §6)."""
+
+    data_dir: str | None = None
+    sample_rate: int = 16000
+    slice_len: int = 16384
+    num_channels: int = 1
+    overlap_ratio: float = 0.0
+    first_slice: bool = False
+    pad_end: bool = False
+    # The original's flag is a no-op and every file is peak-normalised (SPEC §6.4): on by default.
+    normalize: bool = True
+    fast_wav: bool = False
+    prefetch_gpu_num: int = 0
+
+    def resolved(self) -> "DataConfig":
+        """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""
+        if self.slice_len not in SLICE_LENS:
+            raise UserError(f"--data_slice_len must be one of {SLICE_LENS}, not {self.slice_len}.")
+        if self.sample_rate <= 0:
+            raise UserError(f"--data_sample_rate must be positive, not {self.sample_rate}.")
+        if self.num_channels < 1:
+            raise UserError(f"--data_num_channels must be at least 1, not {self.num_channels}.")
+        if not 0.0 <= self.overlap_ratio < 1.0:
+            raise UserError(f"--data_overlap_ratio must be in [0, 1), not {self.overlap_ratio}.")
+        if self.first_slice:
+            return dataclasses.replace(self, overlap_ratio=0.0, pad_end=True)
+        return self
+
+    @property
+    def hop(self) -> int:
+        """Samples between slice starts (SPEC §6.2: round(slice_len · (1 − overlap)))."""
+        hop = int(round(self.slice_len * (1.0 - self.overlap_ratio)))
+        if hop < 1:
+            raise UserError(f"--data_overlap_ratio {self.overlap_ratio} leaves a hop of {hop} samples: lower it.")
+        return hop
+
+    @property
+    def random_offset(self) -> bool:
+        return not self.first_slice
+
+
+@dataclasses.dataclass
+class WaveGANConfig:
+    """Model and adversarial-loss settings (SPEC §2.1 "WaveGAN", §3, §5)."""
+
+    latent_dim: int = 100
+    kernel_len: int = 25
+    dim: int = 64
+    batchnorm: bool = False
+    disc_nupdates: int = 5
+    loss: str = "wgan-gp"
+    genr_upsample: str = "zeros"
+    genr_pp: bool = False
+    genr_pp_len: int = 512
+    disc_phaseshuffle: int = 2
+
+    def validate(self) -> "WaveGANConfig":
+        if self.loss not in LOSSES:
+            raise UserError(f"--wavegan_loss must be one of {LOSSES}, not {self.loss!r}.")
+        if self.genr_upsample not in UPSAMPLES:
+            raise UserError(f"--wavegan_genr_upsample must be one of {UPSAMPLES}, not {self.genr_upsample!r}.")
+        for name in ("latent_dim", "kernel_len", "dim", "disc_nupdates", "genr_pp_len"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--wavegan_{name} must be at least 1, not {getattr(self, name)}.")
+        if self.disc_phaseshuffle < 0:
+            raise UserError(f"--wavegan_disc_phaseshuffle must be 0 (off) or more, not {self.disc_phaseshuffle}.")
+        return self
+
+    def generator_kwargs(self, data: DataConfig) -> dict[str, Any]:
+        return dict(latent_dim=self.latent_dim, slice_len=data.slice_len, num_channels=data.num_channels,
+                    dim=self.dim, kernel_len=self.kernel_len, upsample=self.genr_upsample,
+                    batchnorm=self.batchnorm, post_proc_filter=self.genr_pp, post_proc_len=self.genr_pp_len)
+
+    def discriminator_kwargs(self, data: DataConfig) -> dict[str, Any]:
+        return dict(slice_len=data.slice_len, num_channels=data.num_channels, dim=self.dim,
+                    kernel_len=self.kernel_len, batchnorm=self.batchnorm,
+                    phaseshuffle_rad=self.disc_phaseshuffle)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How long and how often (SPEC §2.1 "Train"); max_steps None runs until killed, as the original."""
+
+    batch_size: int = 64
+    save_secs: int = 300
+    summary_secs: int = 120
+    max_steps: int | None = None
+    jit: str = "auto"
+
+    def validate(self) -> "TrainConfig":
+        if self.batch_size < 1:
+            raise UserError(f"--train_batch_size must be at least 1, not {self.batch_size}.")
+        if self.max_steps is not None and self.max_steps < 0:
+            raise UserError(f"--train_max_steps must be 0 or more, not {self.max_steps}.")
+        if self.jit not in ("auto", "on", "off"):
+            raise UserError(f"--train_jit must be auto, on or off, not {self.jit!r}.")
+        return self
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Everything saved in `train_dir/config.json`."""
+
+    model_type: str
+    data: DataConfig
+    model: WaveGANConfig
+    train: TrainConfig
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], model_cls: type = WaveGANConfig) -> "RunConfig":
+        return cls(model_type=d["model_type"], data=DataConfig(**d["data"]),
+                   model=model_cls(**d["model"]), train=TrainConfig(**d["train"]))
+
+
+def model_defining_fields(run: RunConfig) -> dict[str, Any]:
+    """The settings a checkpoint's variables depend on: changing one makes it unloadable."""
+    fields = dataclasses.asdict(run.model)
+    fields.update(slice_len=run.data.slice_len, num_channels=run.data.num_channels)
+    for behaviour_only in ("disc_nupdates", "disc_phaseshuffle"):
+        fields.pop(behaviour_only, None)
+    fields.pop("loss", None)  # each loss has its own optimiser, hence other optimiser slots
+    return fields
+
+
+def save_run_config(train_dir: str, run: RunConfig) -> None:
+    """Writes config.json atomically, refusing to change the model of an existing run."""
+    path = os.path.join(train_dir, CONFIG_FILE)
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = RunConfig.from_dict(json.load(f), type(run.model))
+        before, after = model_defining_fields(previous), model_defining_fields(run)
+        changed = [k for k in before if before[k] != after.get(k)]
+        if changed:
+            details = ", ".join(f"{k}={before[k]!r} (now {after.get(k)!r})" for k in changed)
+            raise UserError(f"{train_dir} holds a model built with {details}: pass the same model flags "
+                            "to resume it, or choose a new train_dir.")
+        if previous.model.loss != run.model.loss:
+            raise UserError(f"{train_dir} was trained with --wavegan_loss {previous.model.loss}: resume with "
+                            "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
+    write_text_atomically(path, run.to_json() + "\n")
+
+
+def load_run_config(train_dir: str, model_cls: type = WaveGANConfig) -> RunConfig:
+    path = os.path.join(train_dir, CONFIG_FILE)
+    if not os.path.exists(path):
+        raise UserError(f"{path} does not exist: run the train mode in {train_dir} first.")
+    with open(path) as f:
+        return RunConfig.from_dict(json.load(f), model_cls)
+
+
+def write_args_txt(train_dir: str, flag_values: dict[str, Any]) -> None:
+    """The original's `args.txt`: one `name,value` line per flag, sorted by name (SPEC §1)."""
+    lines = [f"{name},{flag_values[name]}" for name in sorted(flag_values)]
+    write_text_atomically(os.path.join(train_dir, "args.txt"), "\n".join(lines) + "\n")
+
+
+def write_text_atomically(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,169 @@
+"""The tf.data pipeline shared by WaveGAN and SpecGAN: files → audio → slices → shuffled batches.
+
+SPEC §6.2 semantics: per file (every epoch) an optional random start offset, framing with
+`slice_len` and `hop`, the zero-padded partial last slice kept only with `pad_end`, only the first
+slice with `first_slice`. The checks in `prepare_files` run before any model is built, so a folder
+that cannot feed training stops with one sentence instead of hanging (the original's most reported
+problem, SPEC §6.3).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from typing import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from wavegan import audio
+from wavegan.config import DataConfig
+from wavegan.errors import UserError
+
+log = logging.getLogger("wavegan")
+
+SHUFFLE_BUFFER_EXAMPLES = 4096
+# The original prefetched 4 × batch_size *batches* (256 × 64 × 16384 floats ≈ 1 GB); 4 × batch_size
+# examples is what it meant.
+PREFETCH_BATCHES_OF_EXAMPLES = 4
+
+
+def count_slices(length: int, slice_len: int, hop: int, pad_end: bool, first_slice: bool) -> int:
+    """Slices a file of `length` samples yields once any random offset has been removed."""
+    if length <= 0:
+        return 0
+    if pad_end:
+        n = -(-length // hop)
+    else:
+        n = 0 if length < slice_len else (length - slice_len) // hop + 1
+    return min(n, 1) if first_slice else n
+
+
+def expected_slices_per_epoch(lengths: Sequence[int], cfg: DataConfig, grid: int = 64) -> float:
+    """Mean slices per pass over the files, averaging the random offset over a grid of its values."""
+    offsets = np.linspace(0, cfg.slice_len - 1, grid).astype(int) if cfg.random_offset else [0]
+    total = 0.0
+    for length in lengths:
+        total += np.mean([count_slices(length - s, cfg.slice_len, cfg.hop, cfg.pad_end, cfg.first_slice)
+                          for s in offsets])
+    return total
+
+
+def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]:
+    """Finds and probes the audio under cfg.data_dir and stops early when it cannot feed training."""
+    paths = audio.find_audio_files(cfg.data_dir)
+    infos = audio.probe_audio_files(paths)
+    if not infos:
+        raise UserError(f"None of the {len(paths)} audio files under {cfg.data_dir} could be read "
+                        "(see the warnings above): replace them with valid audio.")
+    if cfg.fast_wav:
+        problems = audio.fast_wav_problems(infos, cfg.sample_rate)
+        if problems:
+            raise UserError(f"--data_fast_wav reads only 16-bit PCM WAV at --data_sample_rate, but "
+                            f"{problems[0]} ({len(problems)} such files): drop --data_fast_wav.")
+    lengths = [info.frames_at(cfg.sample_rate) for info in infos]
+    n_short = sum(length < cfg.slice_len for length in lengths)
+    expected = expected_slices_per_epoch(lengths, cfg)
+    if expected == 0:
+        raise UserError(
+            f"None of the {len(infos)} files yields a {cfg.slice_len}-sample slice at {cfg.sample_rate} Hz "
+            f"({n_short} are shorter than one slice): pass --data_pad_end to zero-pad them "
+            "(with --data_first_slice for short clips such as one-shots or spoken words).")
+    if expected < batch_size:
+        log.warning("One pass over the %d files yields only about %.1f slices, fewer than one batch of %d, "
+                    "so training will crawl: for short clips pass --data_first_slice --data_pad_end.",
+                    len(infos), expected, batch_size)
+    elif n_short and not cfg.pad_end:
+        log.warning("%d of %d files are shorter than one %d-sample slice and are skipped without --data_pad_end.",
+                    n_short, len(infos), cfg.slice_len)
+    log.info("Found %d audio files (%.1f minutes at %d Hz, about %d slices per epoch), decoded with %s.",
+             len(infos), sum(lengths) / cfg.sample_rate / 60, cfg.sample_rate, expected, audio.audio_backend())
+    return infos
+
+
+def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
+    """[n, channels] → [slices, slice_len, channels] following SPEC §6.2."""
+    if cfg.random_offset:
+        start = tf.random.uniform([], 0, cfg.slice_len, dtype=tf.int32, seed=seed)
+        samples = samples[start:]
+    slices = tf.signal.frame(samples, cfg.slice_len, cfg.hop, pad_end=cfg.pad_end, axis=0)
+    return slices[:1] if cfg.first_slice else slices
+
+
+class _FileDecoder:
+    """Decodes in a py_function; a file that fails is skipped (warned about once) and yields nothing."""
+
+    def __init__(self, cfg: DataConfig):
+        self.cfg = cfg
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, path: tf.Tensor) -> np.ndarray:
+        path = path.numpy().decode()
+        try:
+            return audio.decode_audio(path, self.cfg.sample_rate, self.cfg.num_channels, self.cfg.normalize)
+        except Exception as e:
+            with self._lock:
+                first_time = path not in self._warned
+                self._warned.add(path)
+            if first_time:
+                log.warning("Skipping %s: it could not be decoded (%s).", path, audio.error_summary(e))
+            return np.zeros((0, self.cfg.num_channels), np.float32)
+
+    def tf_decode(self, path: tf.Tensor) -> tf.Tensor:
+        samples = tf.py_function(self, [path], tf.float32)
+        samples.set_shape([None, self.cfg.num_channels])
+        return samples
+
+
+def _decode_wav_native(path: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
+    """--data_fast_wav: TensorFlow's own 16-bit WAV decoder, no Python in the loop (files pre-checked)."""
+    samples, _ = tf.audio.decode_wav(tf.io.read_file(path))
+    if cfg.num_channels == 1:
+        samples = tf.reduce_mean(samples, axis=1, keepdims=True)
+    else:
+        samples = tf.tile(samples, [1, cfg.num_channels // tf.shape(samples)[1]])
+    if cfg.normalize:
+        peak = tf.reduce_max(tf.abs(samples))
+        samples = tf.math.divide_no_nan(samples, peak)
+    samples.set_shape([None, cfg.num_channels])
+    return samples
+
+
+def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuffle: bool = True,
+                    repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE) -> tf.data.Dataset:
+    """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets."""
+    paths = tf.data.Dataset.from_tensor_slices([f.path for f in files])
+    if shuffle:
+        paths = paths.shuffle(len(files), reshuffle_each_iteration=True)
+    if cfg.fast_wav:
+        decoded = paths.map(lambda p: _decode_wav_native(p, cfg), num_parallel_calls=num_parallel_calls,
+                            deterministic=not shuffle)
+        decoded = decoded.ignore_errors(log_warning=True)
+    else:
+        decode = _FileDecoder(cfg).tf_decode
+        decoded = paths.map(decode, num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+    examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slice_audio(samples, cfg)))
+    if repeat:
+        # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of
+        # spinning forever: tf.data stops repeating a dataset whose first pass is empty.
+        examples = examples.repeat()
+    if shuffle:
+        examples = examples.shuffle(SHUFFLE_BUFFER_EXAMPLES)
+    return examples
+
+
+def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int = 1) -> tf.data.Dataset:
+    """Batches with drop-remainder; `batches_per_step` > 1 groups the critic's fresh real batches."""
+    batches = examples.batch(batch_size, drop_remainder=True)
+    if batches_per_step > 1:
+        batches = batches.batch(batches_per_step, drop_remainder=True)
+    prefetch = max(1, math.ceil(PREFETCH_BATCHES_OF_EXAMPLES / batches_per_step))
+    return batches.prefetch(prefetch)
+
+
+def make_train_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, batch_size: int,
+                       batches_per_step: int) -> tf.data.Dataset:
+    """What the adversarial trainer consumes: [batches_per_step, batch, slice_len, channels] forever."""
+    return batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step)

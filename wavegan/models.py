@@ -1,0 +1,161 @@
+"""WaveGAN's generator and discriminator (SPEC §3), keras.ops only so any backend runs them.
+
+Layer names follow the original's variable scopes (z_project, upconv_i, downconv_i, pp_filt, output)
+so a reader can hold this file next to SPEC §3.5.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from wavegan.layers import PhaseShuffle
+
+SLICE_LENS = (16384, 32768, 65536)
+UPSAMPLES = ("zeros", "nn")
+
+
+def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
+    """Strides and channel multipliers (× dim) of the five or six up/down-sampling layers.
+
+    16384 = 16 · 4⁵; longer slices add a sixth layer of stride 2 (32768) or 4 (65536) and start the
+    generator at 32·dim channels instead of 16·dim (SPEC §3.2).
+    """
+    if slice_len == 16384:
+        return [4, 4, 4, 4, 4], [16, 8, 4, 2, 1]
+    if slice_len in (32768, 65536):
+        return [4, 4, 4, 4, 4, 2 if slice_len == 32768 else 4], [32, 16, 8, 4, 2, 1]
+    raise ValueError(f"slice_len must be one of {SLICE_LENS}, got {slice_len}")
+
+
+def build_layer(layer: keras.layers.Layer, input_shape: tuple) -> tuple:
+    """Builds `layer` for `input_shape` without running it; returns its output shape."""
+    layer.build(input_shape)
+    return layer.compute_output_shape(input_shape)
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class WaveGANGenerator(keras.Model):
+    """z [batch, latent_dim] → audio [batch, slice_len, num_channels] in [−1, 1] (without pp filter)."""
+
+    def __init__(self, latent_dim: int = 100, slice_len: int = 16384, num_channels: int = 1,
+                 dim: int = 64, kernel_len: int = 25, upsample: str = "zeros", batchnorm: bool = False,
+                 post_proc_filter: bool = False, post_proc_len: int = 512, **kwargs):
+        super().__init__(**kwargs)
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        self.latent_dim, self.slice_len, self.num_channels = latent_dim, slice_len, num_channels
+        self.dim, self.kernel_len, self.upsample, self.batchnorm = dim, kernel_len, upsample, batchnorm
+        self.post_proc_filter, self.post_proc_len = post_proc_filter, post_proc_len
+
+        strides, multipliers = layer_plan(slice_len)
+        self.z_project = layers.Dense(16 * dim * multipliers[0], name="z_project")
+        self.z_reshape = layers.Reshape((16, dim * multipliers[0]))
+        self.z_project_bn = layers.BatchNormalization(name="z_project_bn") if batchnorm else None
+        out_channels = [dim * m for m in multipliers[1:]] + [num_channels]
+        self.upconvs, self.upconv_bns = [], []
+        for i, (stride, filters) in enumerate(zip(strides, out_channels)):
+            last = i == len(strides) - 1
+            self.upconvs.append(self._upsampling_conv(filters, stride, f"upconv_{i}"))
+            self.upconv_bns.append(layers.BatchNormalization(name=f"upconv_{i}_bn")
+                                   if batchnorm and not last else None)
+        # A learned FIR filter after the tanh (SPEC §3.2). The original always gave it one output
+        # channel, breaking multichannel models; it maps num_channels → num_channels here.
+        self.pp_filt = (layers.Conv1D(num_channels, post_proc_len, padding="same", use_bias=False,
+                                      name="pp_filt") if post_proc_filter else None)
+
+    def _upsampling_conv(self, filters: int, stride: int, name: str) -> keras.layers.Layer:
+        if self.upsample == "zeros":
+            return layers.Conv1DTranspose(filters, self.kernel_len, strides=stride, padding="same", name=name)
+        return keras.Sequential([layers.UpSampling1D(stride),
+                                 layers.Conv1D(filters, self.kernel_len, padding="same")], name=name)
+
+    def build(self, input_shape):
+        shape = self.z_reshape.compute_output_shape(build_layer(self.z_project, input_shape))
+        if self.z_project_bn is not None:
+            build_layer(self.z_project_bn, shape)
+        for conv, bn in zip(self.upconvs, self.upconv_bns):
+            shape = build_layer(conv, shape)
+            if bn is not None:
+                build_layer(bn, shape)
+        if self.pp_filt is not None:
+            build_layer(self.pp_filt, shape)
+        self.built = True
+
+    def call(self, z, training=False):
+        x = self.z_reshape(self.z_project(z))
+        if self.z_project_bn is not None:
+            x = self.z_project_bn(x, training=training)
+        x = ops.relu(x)
+        for i, (conv, bn) in enumerate(zip(self.upconvs, self.upconv_bns)):
+            x = conv(x)
+            if i == len(self.upconvs) - 1:
+                x = ops.tanh(x)
+            else:
+                if bn is not None:
+                    x = bn(x, training=training)
+                x = ops.relu(x)
+        if self.pp_filt is not None:
+            x = self.pp_filt(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.slice_len, self.num_channels)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "slice_len": self.slice_len,
+                "num_channels": self.num_channels, "dim": self.dim, "kernel_len": self.kernel_len,
+                "upsample": self.upsample, "batchnorm": self.batchnorm,
+                "post_proc_filter": self.post_proc_filter, "post_proc_len": self.post_proc_len}
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class WaveGANDiscriminator(keras.Model):
+    """audio [batch, slice_len, num_channels] → one logit per example, shape [batch]."""
+
+    def __init__(self, slice_len: int = 16384, num_channels: int = 1, dim: int = 64, kernel_len: int = 25,
+                 batchnorm: bool = False, phaseshuffle_rad: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.slice_len, self.num_channels, self.dim = slice_len, num_channels, dim
+        self.kernel_len, self.batchnorm, self.phaseshuffle_rad = kernel_len, batchnorm, phaseshuffle_rad
+
+        strides, multipliers = layer_plan(slice_len)
+        filters = [dim * m for m in reversed(multipliers)]
+        self.downconvs, self.downconv_bns, self.phase_shuffles = [], [], []
+        for i, (stride, n_filters) in enumerate(zip(strides, filters)):
+            self.downconvs.append(layers.Conv1D(n_filters, kernel_len, strides=stride, padding="same",
+                                                name=f"downconv_{i}"))
+            self.downconv_bns.append(layers.BatchNormalization(name=f"downconv_{i}_bn")
+                                     if batchnorm and i > 0 else None)
+            self.phase_shuffles.append(PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}")
+                                       if phaseshuffle_rad > 0 and i < 4 else None)
+        self.flatten = layers.Flatten()
+        self.logit = layers.Dense(1, name="output")
+
+    def build(self, input_shape):
+        shape = input_shape
+        for conv, bn in zip(self.downconvs, self.downconv_bns):
+            shape = build_layer(conv, shape)
+            if bn is not None:
+                build_layer(bn, shape)
+        build_layer(self.logit, self.flatten.compute_output_shape(shape))
+        self.built = True
+
+    def call(self, x, training=False):
+        for conv, bn, shuffle in zip(self.downconvs, self.downconv_bns, self.phase_shuffles):
+            x = conv(x)
+            if bn is not None:
+                # The original's D batch norm always uses batch statistics (SPEC §3.3).
+                x = bn(x, training=True)
+            x = ops.leaky_relu(x, negative_slope=0.2)
+            if shuffle is not None:
+                x = shuffle(x, training=training)
+        return ops.squeeze(self.logit(self.flatten(x)), axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],)
+
+    def get_config(self):
+        return {**super().get_config(), "slice_len": self.slice_len, "num_channels": self.num_channels,
+                "dim": self.dim, "kernel_len": self.kernel_len, "batchnorm": self.batchnorm,
+                "phaseshuffle_rad": self.phaseshuffle_rad}

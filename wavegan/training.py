@@ -1,0 +1,122 @@
+"""The train mode: models + pipeline + trainer + checkpoints + summaries, driven by fit().
+
+Resuming is automatic: the newest `model.ckpt-<step>` in the train dir restores both models, both
+optimisers (slots and iteration counts) and so the step. SpecGAN reuses `train` with its own model
+builder and a `render` that turns its output into audio for the summaries.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from typing import Callable, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wavegan import callbacks as cbs
+from wavegan import data, losses
+from wavegan.audio import AudioFileInfo
+from wavegan.config import RunConfig
+from wavegan.errors import UserError
+from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavegan.trainer import AdversarialTrainer
+
+log = logging.getLogger("wavegan")
+
+CHECKPOINT_NAME = "model.ckpt"
+CHECKPOINTS_KEPT = 5
+STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
+
+
+def build_wavegan(run: RunConfig) -> tuple[keras.Model, keras.Model]:
+    return (WaveGANGenerator(**run.model.generator_kwargs(run.data), name="G"),
+            WaveGANDiscriminator(**run.model.discriminator_kwargs(run.data), name="D"))
+
+
+def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = print) -> int:
+    """Prints every trainable variable with its shape and size, then the total (as the original)."""
+    total = 0
+    print_fn("-" * 80)
+    print_fn(f"{model.name} vars")
+    for var in model.trainable_variables:
+        count = int(np.prod(var.shape))
+        total += count
+        print_fn(f"{var.path} ({', '.join(map(str, var.shape))}): {count:,}")
+    print_fn(f"Total params: {total:,} ({total * 4 / 1024 / 1024:.2f} MB)")
+    return total
+
+
+def resolve_jit(setting: str) -> bool:
+    """`auto` compiles with XLA only where a GPU is visible: on CPU XLA makes this model 4–55× slower."""
+    if setting == "auto":
+        return bool(tf.config.list_physical_devices("GPU"))
+    return setting == "on"
+
+
+def make_checkpoint(trainer: AdversarialTrainer, train_dir: str) -> tf.train.CheckpointManager:
+    checkpoint = tf.train.Checkpoint(generator=trainer.generator, discriminator=trainer.discriminator,
+                                     g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
+    return tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=CHECKPOINTS_KEPT,
+                                      checkpoint_name=CHECKPOINT_NAME)
+
+
+def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
+    """Restores the newest checkpoint, if any, insisting that every variable of the run is found in it."""
+    latest = manager.latest_checkpoint
+    if latest:
+        manager.checkpoint.restore(latest).assert_existing_objects_matched()
+    return latest
+
+
+def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
+          build_models: Callable[[RunConfig], tuple[keras.Model, keras.Model]] = build_wavegan,
+          render: Callable[[np.ndarray], np.ndarray] | None = None,
+          print_fn: Callable[[str], None] = print) -> int:
+    """Trains until killed or `run.train.max_steps`; returns the final step."""
+    os.makedirs(train_dir, exist_ok=True)
+    generator, discriminator = build_models(run)
+    trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
+    trainer.compile(losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss),
+                    run.model.loss, jit_compile=resolve_jit(run.train.jit))
+    sample_shape = (run.data.slice_len, run.data.num_channels)
+    trainer.build_for_training(sample_shape)
+    describe_parameters(generator, print_fn)
+    describe_parameters(discriminator, print_fn)
+
+    manager = make_checkpoint(trainer, train_dir)
+    resumed = restore_latest(manager)
+    step = trainer.step
+    if resumed:
+        print_fn(f"Resumed from {resumed} at step {int(step.numpy())}")
+    max_steps = run.train.max_steps
+    remaining = None if max_steps is None else max_steps - int(step.numpy())
+    if remaining is not None and remaining <= 0:
+        print_fn(f"Already at step {int(step.numpy())} >= --train_max_steps {max_steps}: nothing to do.")
+        return int(step.numpy())
+
+    batch = run.train.batch_size
+    dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates)
+    summary_real = data.batch_dataset(data.example_dataset(files, run.data), batch).as_numpy_iterator()
+    writer = tf.summary.create_file_writer(train_dir)
+    callbacks = [
+        cbs.NanGuard(step),  # first: nothing after it may save a diverged state
+        cbs.TimedCheckpoint(manager, step, run.train.save_secs),
+        cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
+                           summary_real, run.data.sample_rate, render=render),
+        cbs.Progress(step, print_fn=print_fn),
+    ]
+    if max_steps is not None:
+        callbacks.insert(1, cbs.StopAtStep(step, max_steps))
+    steps_per_epoch = STEPS_PER_FIT_EPOCH if remaining is None else min(STEPS_PER_FIT_EPOCH, remaining)
+    epochs = 10**9 if remaining is None else math.ceil(remaining / steps_per_epoch)
+    start = int(step.numpy())
+    print_fn("Training has started. Stop it with Ctrl-C or kill; rerun the same command to resume.")
+    trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                verbose=0, shuffle=False)
+    if int(step.numpy()) == start:
+        raise UserError("The data ran out before one step: none of the files could be decoded "
+                        "(see the warnings above); check the files under --data_dir.")
+    return int(step.numpy())
