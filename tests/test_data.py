@@ -1,0 +1,181 @@
+import logging
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests import audio_fixtures as fx
+from wavegan import data
+from wavegan.config import DataConfig
+from wavegan.errors import UserError
+
+RATE = 16000
+S = 16384
+
+
+def cfg(data_dir=None, **kwargs) -> DataConfig:
+    return DataConfig(data_dir=str(data_dir) if data_dir else None, normalize=False, **kwargs).resolved()
+
+
+def slices_of(samples: np.ndarray, config: DataConfig, seed=None) -> np.ndarray:
+    return data.slice_audio(tf.constant(samples), config, seed=seed).numpy()
+
+
+@pytest.mark.parametrize("length,pad_end,first,hop,expected", [
+    (0, True, False, S, 0), (100, False, False, S, 0), (100, True, False, S, 1), (S, False, False, S, 1),
+    (S + 1, False, False, S, 1), (S + 1, True, False, S, 2), (3 * S, True, True, S, 1),
+    (2 * S, False, False, S // 2, 3), (2 * S, True, False, S // 2, 4),
+])
+def test_count_slices(length, pad_end, first, hop, expected):
+    assert data.count_slices(length, S, hop, pad_end, first) == expected
+
+
+def test_first_slice_pads_one_short_clip_and_ignores_the_rest():
+    config = cfg(first_slice=True)
+    assert (config.pad_end, config.overlap_ratio, config.random_offset) == (True, 0.0, False)
+    short = fx.ramp(10000)
+    (only,) = slices_of(short, config)
+    np.testing.assert_array_equal(only[:10000], short)
+    assert np.all(only[10000:] == 0)
+    long = fx.ramp(3 * S + 5)
+    out = slices_of(long, cfg(first_slice=True, overlap_ratio=0.5))
+    assert out.shape == (1, S, 1)
+    np.testing.assert_array_equal(out[0], long[:S])
+
+
+def test_pad_end_keeps_the_zero_padded_partial_last_slice():
+    length = 2 * S + 100
+    signal = fx.ramp(length, wrap=False)
+    for seed in range(5):
+        padded = slices_of(signal, DataConfig(pad_end=True).resolved(), seed=seed)
+        start = int(round(padded[0, 0, 0] * 32768))
+        assert padded.shape[0] == data.count_slices(length - start, S, S, True, False)
+        tail = length - start - (padded.shape[0] - 1) * S  # real samples in the last slice
+        assert np.all(padded[-1, tail:] == 0) and np.all(padded[-1, 1:tail] > 0)
+        dropped = slices_of(signal, DataConfig(pad_end=False).resolved(), seed=seed)
+        assert dropped.shape[0] == data.count_slices(length - start, S, S, False, False)
+
+
+def test_random_offset_starts_inside_the_first_slice_and_hops_evenly():
+    config = DataConfig(overlap_ratio=0.75).resolved()
+    assert config.hop == S // 4
+    signal = fx.ramp(4 * S, wrap=False)
+    starts = set()
+    for seed in range(20):
+        out = slices_of(signal, config, seed=seed)
+        first_values = np.round(out[:, 0, 0] * 32768).astype(int)
+        assert 0 <= first_values[0] <= S - 1
+        np.testing.assert_array_equal(np.diff(first_values), config.hop)
+        # Without pad_end only whole slices: the last one ends inside the signal.
+        assert first_values[-1] + S <= 4 * S
+        starts.add(first_values[0])
+    assert len(starts) > 10
+
+
+def test_overlap_errors_name_the_flag():
+    with pytest.raises(UserError, match="--data_overlap_ratio"):
+        DataConfig(overlap_ratio=1.0).resolved()
+    with pytest.raises(UserError, match="--data_slice_len"):
+        DataConfig(slice_len=8000).resolved()
+
+
+def write_corpus(folder, lengths, rate=RATE, subtype="PCM_16"):
+    return [fx.write(os.path.join(folder, f"clip{i:03d}.wav"), fx.ramp(n), rate, "WAV", subtype)
+            for i, n in enumerate(lengths)]
+
+
+def test_one_epoch_of_short_clips_with_first_slice_yields_one_slice_per_file(tmp_path):
+    write_corpus(tmp_path, [8000, 12000, 16000, 20000, 40000])
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=2)
+    examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
+    assert len(examples) == 5 and all(e.shape == (S, 1) for e in examples)
+    lengths = sorted(int(np.count_nonzero(e[1:, 0])) + 1 for e in examples)  # ramp is nonzero after index 0
+    assert lengths == [8000, 12000, 16000, S, S]
+
+
+def test_train_dataset_stacks_critic_batches_and_drops_the_remainder(tmp_path):
+    write_corpus(tmp_path, [S] * 3)
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=4)
+    batch = next(iter(data.make_train_dataset(files, config, batch_size=4, batches_per_step=5)))
+    assert batch.shape == (5, 4, S, 1)
+    finite = data.batch_dataset(data.example_dataset(files, config, shuffle=False, repeat=False), 2)
+    assert [b.shape[0] for b in finite.as_numpy_iterator()] == [2]  # 3 examples: one full batch, rest dropped
+
+
+def test_short_files_without_pad_end_stop_with_a_sentence_naming_the_flag(tmp_path):
+    write_corpus(tmp_path, [16000] * 4)  # SC09-like: one second, shorter than 16384
+    with pytest.raises(UserError, match="--data_pad_end"):
+        data.prepare_files(cfg(tmp_path), batch_size=64)
+
+
+def test_too_few_slices_per_epoch_warns(tmp_path, caplog):
+    write_corpus(tmp_path, [S + 10] * 4)  # random offsets make most passes yield nothing
+    with caplog.at_level(logging.WARNING, logger="wavegan"):
+        data.prepare_files(cfg(tmp_path), batch_size=64)
+    assert any("--data_first_slice --data_pad_end" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bad_file_is_skipped_and_the_rest_trains(tmp_path, caplog):
+    write_corpus(tmp_path, [S] * 3)
+    bad = fx.write_bad_files(os.path.join(tmp_path, "bad"))
+    config = cfg(tmp_path, first_slice=True)
+    with caplog.at_level(logging.WARNING, logger="wavegan"):
+        files = data.prepare_files(config, batch_size=2)
+    assert len(files) == 3
+    assert all(any(p in r.getMessage() for r in caplog.records) for p in bad.values())
+    batch = next(iter(data.make_train_dataset(files, config, batch_size=2, batches_per_step=1)))
+    assert batch.shape == (2, S, 1)
+
+
+def test_a_file_that_fails_only_when_decoded_is_skipped_at_run_time(tmp_path, caplog):
+    write_corpus(tmp_path, [S] * 2)
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=1)
+    os.remove(files[0].path)  # vanishes after probing: decoding it fails inside tf.data
+    with caplog.at_level(logging.WARNING, logger="wavegan"):
+        examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
+    assert len(examples) == 1
+    assert any(files[0].path in r.getMessage() for r in caplog.records)
+
+
+def test_folder_of_only_bad_files_stops_before_training(tmp_path):
+    fx.write_bad_files(str(tmp_path))
+    with pytest.raises(UserError, match="could be read"):
+        data.prepare_files(cfg(tmp_path), batch_size=2)
+
+
+def test_repeat_ends_instead_of_spinning_when_nothing_decodes(tmp_path):
+    write_corpus(tmp_path, [S])
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=1)
+    os.remove(files[0].path)
+    assert list(data.example_dataset(files, config).take(3).as_numpy_iterator()) == []
+
+
+def test_fast_wav_matches_the_general_decoder_and_refuses_other_files(tmp_path):
+    write_corpus(tmp_path, [S, 9000])
+    general = cfg(tmp_path, first_slice=True)
+    fast = cfg(tmp_path, first_slice=True, fast_wav=True)
+    a = list(data.example_dataset(data.prepare_files(general, 1), general, shuffle=False, repeat=False))
+    b = list(data.example_dataset(data.prepare_files(fast, 1), fast, shuffle=False, repeat=False))
+    np.testing.assert_array_equal(np.stack(a), np.stack(b))
+    write_corpus(os.path.join(tmp_path, "hi"), [S], subtype="PCM_24")
+    with pytest.raises(UserError, match="drop --data_fast_wav"):
+        data.prepare_files(fast, 1)
+
+
+def test_mixed_formats_rates_and_channels_feed_one_pipeline(tmp_path):
+    for i, (ext, fmt, subtype, _) in enumerate(fx.FORMATS):
+        rate = 44100 if i % 2 else RATE
+        fx.write(os.path.join(tmp_path, f"f{i}.{ext}"), fx.tone(1.5, rate, channels=1 + i % 2), rate, fmt, subtype)
+    config = DataConfig(data_dir=str(tmp_path), num_channels=2, pad_end=True).resolved()
+    files = data.prepare_files(config, batch_size=4)
+    assert len(files) == len(fx.FORMATS)
+    examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
+    assert len(examples) >= len(fx.FORMATS)
+    assert all(e.shape == (S, 2) and np.abs(e).max() <= 1.0 for e in examples)
+    normalized = [e for e in examples if np.abs(e).max() > 0.99]  # peak-normalised per file by default
+    assert normalized

@@ -1,0 +1,160 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from wavegan import losses
+from wavegan.trainer import AdversarialTrainer
+
+REAL = np.array([0.5, -1.0, 2.0, 0.1], np.float32)
+FAKE = np.array([-0.3, 0.7, 1.2, -2.5], np.float32)
+
+
+def softplus(x):
+    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+
+def bce_with_logits(logits, target):
+    # −[t·log σ(l) + (1−t)·log(1−σ(l))] = softplus(l) − t·l
+    return np.mean(softplus(logits) - target * logits)
+
+
+NUMPY_D = {
+    "dcgan": 0.5 * (bce_with_logits(FAKE, 0.0) + bce_with_logits(REAL, 1.0)),
+    "lsgan": 0.5 * (np.mean((REAL - 1) ** 2) + np.mean(FAKE ** 2)),
+    "wgan": np.mean(FAKE) - np.mean(REAL),
+    "wgan-gp": np.mean(FAKE) - np.mean(REAL),
+}
+NUMPY_G = {
+    "dcgan": bce_with_logits(FAKE, 1.0),
+    "lsgan": np.mean((FAKE - 1) ** 2),
+    "wgan": -np.mean(FAKE),
+    "wgan-gp": -np.mean(FAKE),
+}
+
+
+@pytest.mark.parametrize("loss", losses.LOSSES)
+def test_losses_match_numpy(loss):
+    d = ops.convert_to_numpy(losses.discriminator_loss(loss, REAL, FAKE))
+    g = ops.convert_to_numpy(losses.generator_loss(loss, FAKE))
+    np.testing.assert_allclose(d, NUMPY_D[loss], rtol=1e-6)
+    np.testing.assert_allclose(g, NUMPY_G[loss], rtol=1e-6)
+
+
+def test_gradient_penalty_norm_spans_all_non_batch_axes():
+    grads = np.random.default_rng(0).normal(size=(3, 5, 2)).astype(np.float32)
+    norms = np.sqrt((grads ** 2).sum(axis=(1, 2)))
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gradient_penalty(grads)), np.mean((norms - 1) ** 2),
+                               rtol=1e-6)
+    image_grads = np.random.default_rng(1).normal(size=(2, 4, 4, 1)).astype(np.float32)
+    norms = np.sqrt((image_grads ** 2).sum(axis=(1, 2, 3)))
+    np.testing.assert_allclose(ops.convert_to_numpy(losses.gradient_penalty(image_grads)),
+                               np.mean((norms - 1) ** 2), rtol=1e-6)
+
+
+def test_gradient_penalty_is_finite_with_finite_gradient_at_zero():
+    grads = tf.Variable(np.zeros((2, 8, 1), np.float32))
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(grads)
+    assert float(penalty) == 1.0
+    assert np.all(np.isfinite(tape.gradient(penalty, grads).numpy()))
+
+
+def test_interpolation_weights_are_per_example_uniform():
+    alpha = ops.convert_to_numpy(losses.interpolation_weights(4000, 3, keras.random.SeedGenerator(0)))
+    assert alpha.shape == (4000, 1, 1)
+    assert alpha.min() >= 0 and alpha.max() <= 1
+    assert abs(alpha.mean() - 0.5) < 0.03 and abs(alpha.std() - np.sqrt(1 / 12)) < 0.02
+
+
+@pytest.mark.parametrize("loss,cls,settings", [
+    ("wgan-gp", keras.optimizers.Adam, dict(learning_rate=1e-4, beta_1=0.5, beta_2=0.9, epsilon=1e-8)),
+    ("dcgan", keras.optimizers.Adam, dict(learning_rate=2e-4, beta_1=0.5, beta_2=0.999, epsilon=1e-8)),
+    ("lsgan", losses.TF1RMSprop, dict(learning_rate=1e-4, rho=0.9, epsilon=1e-10)),
+    ("wgan", losses.TF1RMSprop, dict(learning_rate=5e-5, rho=0.9, epsilon=1e-10)),
+])
+def test_optimizer_settings(loss, cls, settings):
+    opt = losses.make_optimizer(loss)
+    assert type(opt) is cls
+    config = opt.get_config()
+    for key, value in settings.items():
+        assert config[key] == pytest.approx(value), key
+
+
+def test_tf1_rmsprop_starts_accumulators_at_one():
+    var = keras.Variable(np.array([1.0, -2.0], np.float32))
+    grad = np.array([0.5, -3.0], np.float32)
+    opt = losses.TF1RMSprop(learning_rate=0.1, rho=0.9, epsilon=1e-10)
+    opt.apply_gradients([(grad, var)])
+    velocity = 0.9 * 1.0 + 0.1 * grad ** 2
+    np.testing.assert_allclose(ops.convert_to_numpy(var), [1.0, -2.0] - 0.1 * grad / np.sqrt(velocity + 1e-10),
+                               rtol=1e-6)
+
+
+class LinearCritic(keras.Model):
+    """D(x) = Σ w·x: its input gradient is w for every example, so the penalty is (‖w‖ − 1)²."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.w = self.add_weight(shape=shape, initializer=keras.initializers.RandomNormal(seed=1))
+
+    def call(self, x, training=False):
+        return ops.sum(x * self.w, axis=tuple(range(1, len(x.shape))))
+
+
+class TinyGenerator(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(8 * 2)
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+
+    def call(self, z, training=False):
+        return ops.reshape(ops.tanh(self.dense(z)), (-1, 8, 2))
+
+
+def make_trainer(loss, nupdates=3):
+    trainer = AdversarialTrainer(TinyGenerator(), LinearCritic((8, 2)), latent_dim=4, disc_nupdates=nupdates, seed=0)
+    trainer.compile(losses.make_optimizer(loss), losses.make_optimizer(loss), loss, jit_compile=False)
+    trainer.build_for_training((8, 2))
+    return trainer
+
+
+def real_batches(nupdates, batch=5):
+    return np.random.default_rng(0).uniform(-1, 1, (nupdates, batch, 8, 2)).astype(np.float32)
+
+
+def test_trainer_penalty_and_schedule_with_known_critic():
+    trainer = make_trainer("wgan-gp", nupdates=1)
+    w = trainer.discriminator.w.numpy().copy()
+    logs = trainer.train_step(tf.constant(real_batches(1)))
+    np.testing.assert_allclose(float(logs["gradient_penalty"]), (np.linalg.norm(w) - 1) ** 2, rtol=1e-5)
+    assert int(trainer.step) == 1 and int(trainer.d_optimizer.iterations) == 1
+
+
+def test_critic_runs_nupdates_per_generator_step():
+    trainer = make_trainer("wgan-gp", nupdates=3)
+    trainer.fit(tf.data.Dataset.from_tensors(real_batches(3)).repeat(), steps_per_epoch=2, epochs=1, verbose=0)
+    assert int(trainer.g_optimizer.iterations) == 2
+    assert int(trainer.d_optimizer.iterations) == 6
+    with pytest.raises(ValueError):
+        trainer.train_step(tf.constant(real_batches(2)))
+
+
+def test_wgan_clips_every_critic_weight():
+    trainer = make_trainer("wgan", nupdates=2)
+    trainer.discriminator.w.assign(np.full((8, 2), 0.5, np.float32))
+    trainer.train_step(tf.constant(real_batches(2)))
+    assert np.abs(trainer.discriminator.w.numpy()).max() <= losses.WGAN_CLIP + 1e-7
+
+
+@pytest.mark.parametrize("loss", losses.LOSSES)
+def test_every_loss_trains_with_finite_metrics(loss):
+    trainer = make_trainer(loss)
+    before = [v.numpy().copy() for v in trainer.generator.trainable_variables]
+    logs = trainer.train_step(tf.constant(real_batches(3)))
+    assert set(logs) == {"d_loss", "g_loss", "gradient_penalty", "wasserstein"}
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert any(not np.allclose(b, v.numpy()) for b, v in zip(before, trainer.generator.trainable_variables))
