@@ -179,3 +179,14 @@ def test_mixed_formats_rates_and_channels_feed_one_pipeline(tmp_path):
     assert all(e.shape == (S, 2) and np.abs(e).max() <= 1.0 for e in examples)
     normalized = [e for e in examples if np.abs(e).max() > 0.99]  # peak-normalised per file by default
     assert normalized
+
+
+def test_parallel_decoding_keeps_each_file_its_own_samples(tmp_path):
+    """Guards the decoder against thread races (tensorflow-io's AudioIOTensor had one)."""
+    lengths = [3000 + 701 * i for i in range(16)]
+    write_corpus(tmp_path, lengths)
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=1)
+    for _ in range(3):
+        examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
+        assert [int(np.count_nonzero(e)) + 1 for e in examples] == lengths

@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import logging
 import os
+import threading
 import warnings
 from typing import Iterable, Sequence
 
@@ -111,7 +112,8 @@ def audio_backend() -> str:
 def read_audio(path: str) -> tuple[np.ndarray, int]:
     """Decodes a whole file to float32 [samples, channels] in [-1, 1] and its sample rate."""
     errors = []
-    readers = (_read_tfio, _read_soundfile) if audio_backend() == "tfio" else (_read_soundfile,)
+    use_tfio = audio_backend() == "tfio" and _tfio_reads_correctly(path)
+    readers = (_read_tfio, _read_soundfile) if use_tfio else (_read_soundfile,)
     for reader in readers:
         try:
             audio, rate = reader(path)
@@ -123,17 +125,39 @@ def read_audio(path: str) -> tuple[np.ndarray, int]:
     raise AudioDecodeError("; ".join(errors))
 
 
+# tensorflow-io 0.37.1 returns the raw bits of 32-bit integer WAV as float32, and has no AIFF reader.
+TFIO_WAV_SUBTYPES = ("PCM_16", "PCM_24", "FLOAT")
+TFIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3")
+
+
+def _tfio_reads_correctly(path: str) -> bool:
+    if not path.lower().endswith(TFIO_EXTENSIONS):
+        return False
+    if path.lower().endswith((".wav", ".wave")):
+        try:
+            return soundfile.info(path).subtype in TFIO_WAV_SUBTYPES
+        except Exception:
+            return True  # let tensorflow-io try; soundfile is the fallback anyway
+    return True
+
+
 def _read_soundfile(path: str) -> tuple[np.ndarray, int]:
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     return audio, int(rate)
 
 
+# Parallel AudioIOTensor reads from tf.data threads hand back each other's samples (seen with 0.37.1).
+_TFIO_LOCK = threading.Lock()
+
+
 def _read_tfio(path: str) -> tuple[np.ndarray, int]:
     import tensorflow_io as tfio
 
-    tensor = tfio.audio.AudioIOTensor(path)
-    audio = tensor.to_tensor().numpy()
-    return to_float32(audio), int(tensor.rate.numpy())
+    with _TFIO_LOCK:
+        tensor = tfio.audio.AudioIOTensor(path)
+        audio = tensor.to_tensor().numpy()
+        rate = int(tensor.rate.numpy())
+    return to_float32(audio), rate
 
 
 def to_float32(audio: np.ndarray) -> np.ndarray:
