@@ -136,7 +136,8 @@ class Progress(keras.callbacks.Callback):
             self.report(logs)
 
     def on_train_end(self, logs=None):
-        self.report(logs)
+        if int(self.step.numpy()) != self.mark[1]:
+            self.report(logs)
 
     def report(self, logs) -> None:
         now, step = time.monotonic(), int(self.step.numpy())

@@ -132,7 +132,8 @@ def _decode_wav_native(path: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
 
 
 def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuffle: bool = True,
-                    repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE) -> tf.data.Dataset:
+                    repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE,
+                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES) -> tf.data.Dataset:
     """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets."""
     paths = tf.data.Dataset.from_tensor_slices([f.path for f in files])
     if shuffle:
@@ -150,7 +151,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
         # spinning forever: tf.data stops repeating a dataset whose first pass is empty.
         examples = examples.repeat()
     if shuffle:
-        examples = examples.shuffle(SHUFFLE_BUFFER_EXAMPLES)
+        examples = examples.shuffle(shuffle_buffer)
     return examples
 
 

@@ -28,7 +28,8 @@ log = logging.getLogger("wavegan")
 
 CHECKPOINT_NAME = "model.ckpt"
 CHECKPOINTS_KEPT = 5
-STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
+STEPS_PER_FIT_EPOCH = 100
+SUMMARY_SHUFFLE_BUFFER = 256  # fit() epochs are only bookkeeping here; the data never runs out
 
 
 def build_wavegan(run: RunConfig) -> tuple[keras.Model, keras.Model]:
@@ -99,7 +100,10 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
 
     batch = run.train.batch_size
     dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates)
-    summary_real = data.batch_dataset(data.example_dataset(files, run.data), batch).as_numpy_iterator()
+    # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
+    # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
+    summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
+    summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
     writer = tf.summary.create_file_writer(train_dir)
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
