@@ -9,7 +9,7 @@ from absl import app, flags
 
 from wavegan import cli
 
-MODES = ("train",)
+MODES = ("train", "preview", "infer", "generate")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags()
@@ -25,6 +25,7 @@ cli.track(flags.DEFINE_boolean, "wavegan_genr_pp", False, "Learned post-processi
 cli.track(flags.DEFINE_integer, "wavegan_genr_pp_len", 512, "Taps of the post-processing filter.")
 cli.track(flags.DEFINE_integer, "wavegan_disc_phaseshuffle", 2, "Phase shuffle radius in the critic (0: off).")
 cli.define_train_flags()
+cli.define_after_training_flags()
 
 
 @cli.report_user_errors
@@ -32,6 +33,10 @@ def main(argv):
     cli.setup_logging()
     mode, train_dir = cli.parse_positionals(argv, MODES)
     from wavegan import config, data, training  # after flag parsing: TensorFlow loads here
+
+    if mode != "train":
+        cli.run_after_training_mode(mode, train_dir, training.build_wavegan_generator)
+        return
 
     run = config.RunConfig(
         model_type="wavegan", data=cli.data_config_from_flags(), train=cli.train_config_from_flags(),

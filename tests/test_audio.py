@@ -85,6 +85,14 @@ def test_unreadable_files_are_skipped_with_one_warning_each(tmp_path, caplog):
             audio.decode_audio(path, RATE, 1, False)
 
 
+def test_float_wav_with_nan_samples_is_rejected(tmp_path):
+    signal = fx.tone(0.1, RATE)
+    signal[10] = np.nan
+    path = fx.write(os.path.join(tmp_path, "nan.wav"), signal, RATE, "WAV", "FLOAT")
+    with pytest.raises(audio.AudioDecodeError, match="NaN"):
+        audio.decode_audio(path, RATE, 1, normalize=True)
+
+
 def test_probe_reports_header_facts(tmp_path):
     path = fx.write(os.path.join(tmp_path, "x.flac"), fx.tone(0.5, 44100, channels=2), 44100, "FLAC", "PCM_24")
     (info,) = audio.probe_audio_files([path])

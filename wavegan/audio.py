@@ -201,6 +201,8 @@ def decode_audio(path: str, sample_rate: int, num_channels: int, normalize: bool
                  allow_resample: bool = True) -> np.ndarray:
     """One file → float32 [samples, num_channels] at `sample_rate`. Raises AudioDecodeError."""
     audio, rate = read_audio(path)
+    if not np.isfinite(audio).all():  # float WAVs can hold NaN/Inf; one such file would poison training
+        raise AudioDecodeError("contains NaN or infinite samples")
     if rate != sample_rate:
         if not allow_resample:
             raise AudioDecodeError(f"is at {rate} Hz and --data_fast_wav cannot resample to {sample_rate} Hz")

@@ -36,11 +36,16 @@ class _Every:
 
 
 class TimedCheckpoint(keras.callbacks.Callback):
-    """Saves `model.ckpt-<step>` every `save_secs` and when training ends; the manager keeps the last 5."""
+    """Saves `model.ckpt-<step>` every `save_secs` and when training ends; the manager keeps the last 5.
 
-    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable, save_secs: float):
+    `on_saved(path, step)` runs after each save (the train mode refreshes the SavedModel export there).
+    """
+
+    def __init__(self, manager: tf.train.CheckpointManager, step: tf.Variable, save_secs: float,
+                 on_saved: Callable[[str, int], None] | None = None):
         super().__init__()
         self.manager, self.step, self.timer = manager, step, _Every(save_secs)
+        self.on_saved = on_saved
         self.saved_step = None
 
     def save(self) -> None:
@@ -49,6 +54,8 @@ class TimedCheckpoint(keras.callbacks.Callback):
             path = self.manager.save(checkpoint_number=step)
             self.saved_step = step
             log.info("Saved checkpoint %s", path)
+            if self.on_saved is not None:
+                self.on_saved(path, step)
 
     def on_train_begin(self, logs=None):
         self.saved_step = int(self.step.numpy()) if self.manager.latest_checkpoint else None

@@ -62,6 +62,60 @@ def define_train_flags() -> None:
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
 
 
+def define_after_training_flags() -> None:
+    """Flags of the preview, infer and generate modes, shared by both scripts."""
+    _track(flags.DEFINE_integer, "preview_n", 32, "preview: number of fixed latents rendered per checkpoint.")
+    _track(flags.DEFINE_boolean, "preview_once", False,
+           "preview: render the newest checkpoint and exit instead of polling for new ones.")
+    _track(flags.DEFINE_string, "infer_ckpt", None,
+           "infer: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
+    _track(flags.DEFINE_string, "infer_dir", None, "infer: where to write the SavedModel "
+           "(default: TRAIN_DIR/infer/saved_model, which training also refreshes at every checkpoint).")
+    _track(flags.DEFINE_string, "generate_from", None,
+           "generate: a SavedModel folder or checkpoint prefix (default: the newest checkpoint in TRAIN_DIR).")
+    _track(flags.DEFINE_string, "generate_dir", None, "generate: output folder (default: TRAIN_DIR/generated).")
+    _track(flags.DEFINE_integer, "generate_n", 100, "generate: number of WAV files (the paper scored 50000).")
+    _track(flags.DEFINE_integer, "generate_batch_size", 64, "generate: clips generated at once.")
+    _track(flags.DEFINE_integer, "generate_seed", 0, "generate: seed of the latents, for reproducible files.")
+    _track(flags.DEFINE_string, "generate_interp", None,
+           "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
+           "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
+    _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
+
+
+def run_after_training_mode(mode: str, train_dir: str, build_generator: Callable) -> None:
+    """preview / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints."""
+    import tensorflow as tf
+
+    from wavegan import checkpoints, config, export, generate, preview, training
+
+    if mode == "preview":
+        # Beside training: leave the GPU to the trainer.
+        tf.config.set_visible_devices([], "GPU")
+        preview.run_preview(train_dir, build_generator, FLAGS.preview_n, once=FLAGS.preview_once)
+    elif mode == "infer":
+        generator, run, step = checkpoints.load_generator(train_dir, build_generator, FLAGS.infer_ckpt)
+        out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
+        print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out)}")
+    elif mode == "generate":
+        source = generate.open_generator(FLAGS.generate_from or train_dir, build_generator)
+        if FLAGS.generate_n < 1 or FLAGS.generate_batch_size < 1:
+            raise UserError("--generate_n and --generate_batch_size must be at least 1.")
+        if FLAGS.generate_interp:
+            rows = [int(r) for r in FLAGS.generate_interp_rows]
+            saved = generate.load_latents(FLAGS.generate_interp, source.latent_dim)
+            if len(rows) != 2 or max(rows) >= len(saved):
+                raise UserError(f"--generate_interp_rows needs two row numbers below {len(saved)}.")
+            latents = generate.interpolate(saved[rows[0]], saved[rows[1]], FLAGS.generate_n)
+        else:
+            latents = generate.sample_latents(FLAGS.generate_n, source.latent_dim, FLAGS.generate_seed)
+        out_dir = FLAGS.generate_dir or os.path.join(train_dir, "generated")
+        print(f"Generating {len(latents)} clips with {source.source} (step {source.step})")
+        generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
+    else:
+        raise UserError(f"unknown mode {mode!r}")
+
+
 def track(define: Callable, name: str, *args, **kwargs) -> None:
     """Defines a script-specific flag and records it for args.txt."""
     _track(define, name, *args, **kwargs)

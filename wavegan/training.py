@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan import callbacks as cbs
-from wavegan import data, losses
+from wavegan import checkpoints, data, export, losses
 from wavegan.audio import AudioFileInfo
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
@@ -26,15 +26,27 @@ from wavegan.trainer import AdversarialTrainer
 
 log = logging.getLogger("wavegan")
 
-CHECKPOINT_NAME = "model.ckpt"
-CHECKPOINTS_KEPT = 5
 STEPS_PER_FIT_EPOCH = 100
 SUMMARY_SHUFFLE_BUFFER = 256  # fit() epochs are only bookkeeping here; the data never runs out
 
 
+def build_wavegan_generator(run: RunConfig) -> keras.Model:
+    return WaveGANGenerator(**run.model.generator_kwargs(run.data), name="G")
+
+
 def build_wavegan(run: RunConfig) -> tuple[keras.Model, keras.Model]:
-    return (WaveGANGenerator(**run.model.generator_kwargs(run.data), name="G"),
+    return (build_wavegan_generator(run),
             WaveGANDiscriminator(**run.model.discriminator_kwargs(run.data), name="D"))
+
+
+def export_info(run: RunConfig, step: int) -> dict:
+    """What wavegan.json records beside an exported SavedModel."""
+    return {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
+            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
+
+
+def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str) -> str:
+    return export.export_generator(generator, export_dir, export_info(run, step))
 
 
 def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = print) -> int:
@@ -58,10 +70,8 @@ def resolve_jit(setting: str) -> bool:
 
 
 def make_checkpoint(trainer: AdversarialTrainer, train_dir: str) -> tf.train.CheckpointManager:
-    checkpoint = tf.train.Checkpoint(generator=trainer.generator, discriminator=trainer.discriminator,
-                                     g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
-    return tf.train.CheckpointManager(checkpoint, train_dir, max_to_keep=CHECKPOINTS_KEPT,
-                                      checkpoint_name=CHECKPOINT_NAME)
+    return checkpoints.make_manager(train_dir, generator=trainer.generator, discriminator=trainer.discriminator,
+                                    g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
 
 
 def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
@@ -88,6 +98,8 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
     describe_parameters(discriminator, print_fn)
 
     manager = make_checkpoint(trainer, train_dir)
+    for path in checkpoints.remove_partial_saves(train_dir):
+        log.info("Removed %s, left by a save that was interrupted.", path)
     resumed = restore_latest(manager)
     step = trainer.step
     if resumed:
@@ -105,9 +117,14 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
     summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
     summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
     writer = tf.summary.create_file_writer(train_dir)
+    export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
+
+    def refresh_export(path: str, saved_step: int) -> None:
+        export_checkpoint(generator, run, saved_step, export_dir)
+
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
-        cbs.TimedCheckpoint(manager, step, run.train.save_secs),
+        cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
         cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
                            summary_real, run.data.sample_rate, render=render),
         cbs.Progress(step, print_fn=print_fn),

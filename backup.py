@@ -1,0 +1,173 @@
+"""Periodic backups of a training run's newest complete checkpoint: `python backup.py ./train 60`.
+
+Every MINUTES it copies the newest checkpoint named in TRAIN_DIR/checkpoint (TensorFlow only names a
+checkpoint there once it is completely written) into TRAIN_DIR/backup/, each file under a temporary
+name first and renamed when whole, the index last, so a backup that has an index is complete. A
+checkpoint rotated away by training while it is being copied is abandoned and the newer one taken.
+Backups are kept forever unless --keep N is given. The backup folder holds the run's config.json and
+a `checkpoint` file, so it can itself be passed to `train_wavegan.py generate` / `infer`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import sys
+import time
+
+RUN_FILES = ("config.json", "args.txt")
+
+
+class CheckpointVanished(Exception):
+    """Training rotated the checkpoint away while it was being copied."""
+
+
+def latest_complete_checkpoint(train_dir: str) -> str | None:
+    """The prefix of the newest checkpoint the `checkpoint` state file names, if all its files exist."""
+    try:
+        with open(os.path.join(train_dir, "checkpoint")) as f:
+            match = re.search(r'^model_checkpoint_path:\s*"(.+)"', f.read(), re.MULTILINE)
+    except FileNotFoundError:
+        return None
+    if not match:
+        return None
+    prefix = match.group(1)
+    prefix = prefix if os.path.isabs(prefix) else os.path.join(train_dir, prefix)
+    return prefix if checkpoint_files(prefix) else None
+
+
+def checkpoint_files(prefix: str) -> list[str] | None:
+    """Data shards then index of a checkpoint, or None if any is missing."""
+    shards = sorted(glob.glob(glob.escape(prefix) + ".data-*-of-*"))
+    if not shards or not os.path.exists(prefix + ".index"):
+        return None
+    expected = int(shards[0].rsplit("-of-", 1)[1])
+    return shards + [prefix + ".index"] if len(shards) == expected else None
+
+
+def backed_up_steps(backup_dir: str) -> list[int]:
+    """Steps of the complete checkpoints in the backup folder (those with an index), oldest first."""
+    return sorted(int(m.group(1)) for p in glob.glob(os.path.join(backup_dir, "*.index"))
+                  if (m := re.search(r"-(\d+)\.index$", p)))
+
+
+def copy_atomically(src: str, dst: str) -> None:
+    tmp = dst + ".partial"
+    try:
+        shutil.copyfile(src, tmp)
+    except FileNotFoundError as e:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise CheckpointVanished(src) from e
+    os.replace(tmp, dst)
+
+
+def backup_checkpoint(prefix: str, backup_dir: str, print_fn=print) -> str:
+    """Copies one checkpoint into backup_dir, the index last; returns the backed-up prefix."""
+    files = checkpoint_files(prefix)
+    if files is None:
+        raise CheckpointVanished(prefix)
+    name = os.path.basename(prefix)
+    try:
+        for src in files:
+            dst = os.path.join(backup_dir, os.path.basename(src))
+            copy_atomically(src, dst)
+            print_fn(f"{src}->{dst}")
+    except CheckpointVanished:
+        for leftover in glob.glob(os.path.join(backup_dir, glob.escape(name) + ".*")):
+            os.remove(leftover)
+        raise
+    return os.path.join(backup_dir, name)
+
+
+def write_state(backup_dir: str) -> None:
+    """A `checkpoint` file naming the newest backup, so TensorFlow tools find it."""
+    steps = backed_up_steps(backup_dir)
+    if not steps:
+        return
+    names = [f"model.ckpt-{s}" for s in steps]
+    text = f'model_checkpoint_path: "{names[-1]}"\n' + "".join(f'all_model_checkpoint_paths: "{n}"\n' for n in names)
+    tmp = os.path.join(backup_dir, "checkpoint.partial")
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, os.path.join(backup_dir, "checkpoint"))
+
+
+def prune(backup_dir: str, keep: int) -> list[int]:
+    """Deletes all but the newest `keep` backups (index first, so none ever looks complete half-deleted)."""
+    removed = backed_up_steps(backup_dir)[:-keep] if keep > 0 else []
+    for step in removed:
+        prefix = os.path.join(backup_dir, f"model.ckpt-{step}")
+        os.remove(prefix + ".index")
+        for shard in glob.glob(glob.escape(prefix) + ".data-*"):
+            os.remove(shard)
+    return removed
+
+
+def backup_once(train_dir: str, backup_dir: str, keep: int | None = None, print_fn=print, attempts: int = 3) -> str | None:
+    """Backs up the newest complete checkpoint unless already there; returns its backup prefix."""
+    os.makedirs(backup_dir, exist_ok=True)
+    for _ in range(attempts):
+        prefix = latest_complete_checkpoint(train_dir)
+        if prefix is None:
+            return None
+        target = os.path.join(backup_dir, os.path.basename(prefix))
+        if os.path.exists(target + ".index"):
+            print_fn(f"{os.path.basename(prefix)} is already backed up")
+            return target
+        try:
+            backup_checkpoint(prefix, backup_dir, print_fn)
+        except CheckpointVanished:
+            print_fn(f"{os.path.basename(prefix)} was rotated away while being copied; taking the newer one")
+            continue
+        for name in RUN_FILES:
+            if os.path.exists(os.path.join(train_dir, name)):
+                copy_atomically(os.path.join(train_dir, name), os.path.join(backup_dir, name))
+        if keep:
+            prune(backup_dir, keep)
+        write_state(backup_dir)
+        return target
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Back up a training run's checkpoints every MINUTES.")
+    parser.add_argument("train_dir")
+    parser.add_argument("minutes", type=float, help="minutes between backups")
+    parser.add_argument("--keep", type=int, default=None, help="keep only the newest N backups (default: all)")
+    parser.add_argument("--once", action="store_true", help="back up the newest checkpoint now and exit")
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.train_dir):
+        print(f"error: train dir {args.train_dir} does not exist: start training there first or fix the path.",
+              file=sys.stderr)
+        return 2
+    if args.minutes <= 0 or (args.keep is not None and args.keep < 1):
+        print("error: MINUTES must be positive and --keep at least 1.", file=sys.stderr)
+        return 2
+    backup_dir = os.path.join(args.train_dir, "backup")
+    waiting = False
+    while True:
+        if backup_once(args.train_dir, backup_dir, args.keep) is None:
+            if args.once:
+                print(f"error: no complete checkpoint in {args.train_dir} yet.", file=sys.stderr)
+                return 1
+            if not waiting:
+                print("Waiting for first checkpoint")
+                waiting = True
+            time.sleep(1)
+            continue
+        waiting = False
+        print("-" * 80)
+        if args.once:
+            return 0
+        time.sleep(args.minutes * 60)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

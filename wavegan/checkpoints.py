@@ -1,0 +1,72 @@
+"""Where a run's checkpoints live and how to read them back (train, preview, infer, generate).
+
+A checkpoint is `model.ckpt-<step>.{index,data-*}` written by tf.train.Checkpoint. TensorFlow writes
+the data to temporary names and updates the `checkpoint` state file (atomically) only once a save is
+complete, so the newest checkpoint it names is always whole, even after a kill mid-save.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+from wavegan.config import RunConfig, load_run_config
+from wavegan.errors import UserError
+
+CHECKPOINT_NAME = "model.ckpt"
+CHECKPOINTS_KEPT = 5
+
+
+def make_manager(train_dir: str, max_to_keep: int = CHECKPOINTS_KEPT, **trackables) -> tf.train.CheckpointManager:
+    return tf.train.CheckpointManager(tf.train.Checkpoint(**trackables), train_dir, max_to_keep=max_to_keep,
+                                      checkpoint_name=CHECKPOINT_NAME)
+
+
+def checkpoint_step(path: str) -> int:
+    match = re.search(r"-(\d+)$", path)
+    if not match:
+        raise UserError(f"{path} is not a checkpoint prefix like {CHECKPOINT_NAME}-1234.")
+    return int(match.group(1))
+
+
+def latest_checkpoint(train_dir: str) -> str | None:
+    return tf.train.latest_checkpoint(train_dir)
+
+
+def remove_partial_saves(train_dir: str) -> list[str]:
+    """Deletes the temporary folders a save killed half-way leaves behind; returns what it removed."""
+    removed = []
+    for path in glob.glob(os.path.join(train_dir, f"{CHECKPOINT_NAME}-*_temp*")):
+        shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
+        removed.append(path)
+    return removed
+
+
+def resolve_checkpoint(train_dir: str, checkpoint: str | None = None) -> str:
+    """The given checkpoint prefix, or the newest complete one in train_dir."""
+    if checkpoint:
+        if not tf.io.gfile.exists(checkpoint + ".index"):
+            raise UserError(f"No checkpoint at {checkpoint} (expected {checkpoint}.index): "
+                            "pass a prefix such as train/model.ckpt-1234.")
+        return checkpoint
+    latest = latest_checkpoint(train_dir)
+    if not latest:
+        raise UserError(f"No checkpoint in {train_dir} yet: train first, or wait for the first save.")
+    return latest
+
+
+def load_generator(train_dir: str, build_generator: Callable[[RunConfig], keras.Model],
+                   checkpoint: str | None = None) -> tuple[keras.Model, RunConfig, int]:
+    """Rebuilds the run's generator from config.json and restores its weights (no optimiser)."""
+    run = load_run_config(train_dir)
+    path = resolve_checkpoint(train_dir, checkpoint)
+    generator = build_generator(run)
+    generator.build((None, run.model.latent_dim))
+    tf.train.Checkpoint(generator=generator).restore(path).expect_partial().assert_existing_objects_matched()
+    return generator, run, checkpoint_step(path)

@@ -1,0 +1,86 @@
+"""The preview mode: listen to the same fixed latents at every checkpoint (SPEC §1.1 preview).
+
+Meant to run beside training, on the CPU. The latents are drawn once and kept in
+`train_dir/preview/z.npy` (not a pickle); each new checkpoint gives `preview/<step:08d>.wav` (16-bit,
+all clips in a row, each followed by half a second of silence) and an audio summary `preview`, and
+with the post-processing filter its frequency response (`<step>_ppfilt.png`, image summary `pp_filt`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+import soundfile
+import tensorflow as tf
+
+from wavegan import checkpoints, plots
+from wavegan.config import RunConfig, load_run_config
+from wavegan.export import flatten_clips, quantize_int16
+from wavegan.generate import sample_latents
+
+PREVIEW_DIR = "preview"
+
+
+def preview_latents(preview_dir: str, n: int, latent_dim: int) -> np.ndarray:
+    """The run's fixed latents: loaded if saved, else drawn from U(−1, 1) and saved."""
+    path = os.path.join(preview_dir, "z.npy")
+    if os.path.exists(path):
+        return np.load(path, allow_pickle=False)
+    latents = sample_latents(n, latent_dim, seed=None)
+    np.save(path + ".tmp.npy", latents)
+    os.replace(path + ".tmp.npy", path)
+    return latents
+
+
+def render_preview(generator: keras.Model, latents: np.ndarray, sample_rate: int) -> np.ndarray:
+    """int16 [n·(slice_len + sample_rate/2), channels]."""
+    audio = generator(latents, training=False)
+    return np.asarray(quantize_int16(flatten_clips(audio, sample_rate // 2)))
+
+
+def preview_checkpoint(generator: keras.Model, checkpoint: str, run: RunConfig, latents: np.ndarray,
+                       preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
+    tf.train.Checkpoint(generator=generator).restore(checkpoint).expect_partial().assert_existing_objects_matched()
+    step = checkpoints.checkpoint_step(checkpoint)
+    audio = render_preview(generator, latents, run.data.sample_rate)
+    wav_path = os.path.join(preview_dir, f"{step:08d}.wav")
+    soundfile.write(wav_path, audio, run.data.sample_rate, subtype="PCM_16")
+    with writer.as_default(step=step):
+        tf.summary.audio("preview", audio[None].astype(np.float32) / 32767.0, run.data.sample_rate, max_outputs=1)
+        if getattr(generator, "pp_filt", None) is not None:
+            kernel = generator.pp_filt.kernel.numpy()[:, 0, 0]  # input channel 0 → output channel 0
+            image = plots.plot_filter_response(kernel)
+            with open(os.path.join(preview_dir, f"{step:08d}_ppfilt.png"), "wb") as f:
+                f.write(tf.io.encode_png(image).numpy())
+            tf.summary.image("pp_filt", image[None], max_outputs=1)
+    writer.flush()
+    return wav_path
+
+
+def run_preview(train_dir: str, build_generator: Callable[[RunConfig], keras.Model], preview_n: int = 32,
+                poll_secs: float = 1.0, once: bool = False, print_fn: Callable[[str], None] = print) -> None:
+    """Previews every new checkpoint until killed (or the newest one, with once=True)."""
+    run = load_run_config(train_dir)
+    preview_dir = os.path.join(train_dir, PREVIEW_DIR)
+    os.makedirs(preview_dir, exist_ok=True)
+    latents = preview_latents(preview_dir, preview_n, run.model.latent_dim)
+    generator = build_generator(run)
+    generator.build((None, run.model.latent_dim))
+    writer = tf.summary.create_file_writer(preview_dir)
+    done = None
+    if not once:
+        print_fn(f"Previewing new checkpoints of {train_dir} (Ctrl-C to stop).")
+    while True:
+        latest = checkpoints.latest_checkpoint(train_dir)
+        if latest and latest != done:
+            print_fn(f"wrote {preview_checkpoint(generator, latest, run, latents, preview_dir, writer)}")
+            done = latest
+        if once:
+            if not latest:
+                print_fn(f"No checkpoint in {train_dir} yet.")
+            return
+        time.sleep(poll_secs)
