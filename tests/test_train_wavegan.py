@@ -3,45 +3,18 @@
 import glob
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
-
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--wavegan_dim", "8", "--train_batch_size", "8", "--wavegan_disc_nupdates", "2",
-        "--train_save_secs", "0", "--train_summary_secs", "0"]
+from tests import helpers
+from tests.helpers import TINY, audio_summary, event_tags
 
 
 def run_script(*args, check=True):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    proc = subprocess.run([sys.executable, os.path.join(REPO, "train_wavegan.py"), *args],
-                          capture_output=True, text=True, env=env, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
-
-
-def event_tags(train_dir):
-    tags = {}
-    for path in glob.glob(os.path.join(train_dir, "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                tags.setdefault(value.tag, set()).add(value.metadata.plugin_data.plugin_name)
-    return tags
-
-
-def audio_summary(train_dir, tag):
-    for path in glob.glob(os.path.join(train_dir, "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.tag == tag:
-                    return tf.make_ndarray(value.tensor)
-    return None
+    return helpers.run_script("train_wavegan.py", *args, check=check)
 
 
 def checkpoint_steps(train_dir):

@@ -23,9 +23,36 @@ CHECKPOINT_NAME = "model.ckpt"
 CHECKPOINTS_KEPT = 5
 
 
-def make_manager(train_dir: str, max_to_keep: int = CHECKPOINTS_KEPT, **trackables) -> tf.train.CheckpointManager:
-    return tf.train.CheckpointManager(tf.train.Checkpoint(**trackables), train_dir, max_to_keep=max_to_keep,
+def variables_by_path(model: keras.Model) -> dict[str, keras.Variable]:
+    """Every variable of a model (batch-norm statistics included) keyed by its Keras path, e.g. G/upconv_0/kernel.
+
+    Checkpoints are keyed this way rather than by handing the model to tf.train.Checkpoint: Keras 3's
+    TensorFlow object graph does not descend into layers held in Python lists, so such a checkpoint
+    silently misses most of the model.
+    """
+    # Random-number state (phase shuffle's seed generators) is not model state, and its paths carry a
+    # process-wide counter: leave it out, as the original kept no RNG state either.
+    variables = [v for v in model.variables if not v.path.endswith("seed_generator_state")]
+    by_path = {v.path: v for v in variables}
+    if len(by_path) != len(variables):
+        raise ValueError(f"{model.name} has several variables with the same path")
+    return by_path
+
+
+def model_checkpoint(**parts) -> tf.train.Checkpoint:
+    """A tf.train.Checkpoint of models (by variable path) and optimisers (as trackables)."""
+    return tf.train.Checkpoint(**{name: variables_by_path(part) if isinstance(part, keras.Model) else part
+                                  for name, part in parts.items()})
+
+
+def make_manager(train_dir: str, max_to_keep: int = CHECKPOINTS_KEPT, **parts) -> tf.train.CheckpointManager:
+    return tf.train.CheckpointManager(model_checkpoint(**parts), train_dir, max_to_keep=max_to_keep,
                                       checkpoint_name=CHECKPOINT_NAME)
+
+
+def restore_generator(generator: keras.Model, checkpoint: str) -> None:
+    """Restores only the generator's variables (no optimiser) from a training checkpoint."""
+    model_checkpoint(generator=generator).restore(checkpoint).expect_partial().assert_existing_objects_matched()
 
 
 def checkpoint_step(path: str) -> int:
@@ -68,5 +95,5 @@ def load_generator(train_dir: str, build_generator: Callable[[RunConfig], keras.
     path = resolve_checkpoint(train_dir, checkpoint)
     generator = build_generator(run)
     generator.build((None, run.model.latent_dim))
-    tf.train.Checkpoint(generator=generator).restore(path).expect_partial().assert_existing_objects_matched()
+    restore_generator(generator, path)
     return generator, run, checkpoint_step(path)

@@ -44,7 +44,7 @@ def render_preview(generator: keras.Model, latents: np.ndarray, sample_rate: int
 
 def preview_checkpoint(generator: keras.Model, checkpoint: str, run: RunConfig, latents: np.ndarray,
                        preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
-    tf.train.Checkpoint(generator=generator).restore(checkpoint).expect_partial().assert_existing_objects_matched()
+    checkpoints.restore_generator(generator, checkpoint)
     step = checkpoints.checkpoint_step(checkpoint)
     audio = render_preview(generator, latents, run.data.sample_rate)
     wav_path = os.path.join(preview_dir, f"{step:08d}.wav")

@@ -1,0 +1,47 @@
+"""Running the project's scripts as a user would, in a subprocess."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import tensorflow as tf
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--wavegan_dim", "8", "--train_batch_size", "8", "--wavegan_disc_nupdates", "2",
+        "--train_save_secs", "0", "--train_summary_secs", "0"]
+
+
+def script_env() -> dict:
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+
+
+def run_script(script: str, *args, check: bool = True, cwd: str | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, os.path.join(REPO, script), *args], capture_output=True, text=True,
+                          env=script_env(), timeout=600, cwd=cwd)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def _summary_values(log_dir: str):
+    for path in glob.glob(os.path.join(log_dir, "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                yield event.step, value
+
+
+def event_tags(log_dir: str) -> dict[str, set[str]]:
+    """tag → the TensorBoard plugins (scalars, audio, histograms, images) it was written for."""
+    tags: dict[str, set[str]] = {}
+    for _, value in _summary_values(log_dir):
+        tags.setdefault(value.tag, set()).add(value.metadata.plugin_data.plugin_name)
+    return tags
+
+
+def audio_summary(log_dir: str, tag: str):
+    """The first tensor written under `tag` (audio: [clips, 2] of encoded WAV and label)."""
+    for _, value in _summary_values(log_dir):
+        if value.tag == tag:
+            return tf.make_ndarray(value.tensor)
+    return None
