@@ -117,8 +117,8 @@ def test_generate_interpolates_between_saved_latents(run_dir, tmp_path):
     # The ends sound exactly like the clips those latents made.
     ends = read_wavs(interp)[1]
     starts = read_wavs(first)[1]
-    np.testing.assert_array_equal(ends[0][0], starts[1][0])
-    np.testing.assert_array_equal(ends[-1][0], starts[3][0])
+    np.testing.assert_allclose(ends[0][0], starts[1][0], atol=1, rtol=0)  # batch-size rounding, as above
+    np.testing.assert_allclose(ends[-1][0], starts[3][0], atol=1, rtol=0)
 
 
 def test_preview_writes_fixed_latent_previews(run_dir):
