@@ -112,9 +112,10 @@ def test_generate_interpolates_between_saved_latents(run_dir, tmp_path):
     wavegan("generate", run_dir, "--generate_n", "5", "--generate_dir", interp,
             "--generate_interp", os.path.join(first, "z.npy"), "--generate_interp_rows", "1,3")
     z, saved = np.load(os.path.join(interp, "z.npy")), np.load(os.path.join(first, "z.npy"))
-    np.testing.assert_allclose(z[0], saved[1]) and np.testing.assert_allclose(z[-1], saved[3])
+    np.testing.assert_allclose(z[0], saved[1])
+    np.testing.assert_allclose(z[-1], saved[3])
     np.testing.assert_allclose(z[2], (saved[1] + saved[3]) / 2, rtol=1e-6)
-    # The ends sound exactly like the clips those latents made.
+    # The ends sound like the clips those latents made.
     ends = read_wavs(interp)[1]
     starts = read_wavs(first)[1]
     np.testing.assert_allclose(ends[0][0], starts[1][0], atol=1, rtol=0)  # batch-size rounding, as above
