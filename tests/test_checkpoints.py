@@ -58,3 +58,33 @@ def test_checkpoint_names_follow_the_original_scopes(tmp_path):
     names = tf.train.load_checkpoint(path).get_variable_to_shape_map()
     assert any("G.Supconv_0.Skernel" in n for n in names), sorted(names)[:5]
     assert checkpoints.checkpoint_step(path) == 3
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
+    from wavegan import callbacks as cbs
+    from wavegan.cli import report_user_errors
+
+    trainer = make_trainer(0)
+    manager = checkpoints.make_manager(str(tmp_path), generator=trainer.generator, discriminator=trainer.discriminator,
+                                       g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
+    good = np.random.default_rng(0).uniform(-1, 1, (2, 2, 16384, 1)).astype(np.float32)
+    poisoned = np.full_like(good, np.nan)
+    data = tf.data.Dataset.from_tensor_slices(np.stack([good, good, poisoned, good]))
+    step = trainer.step
+    callbacks = [cbs.NanGuard(step), cbs.TimedCheckpoint(manager, step, save_secs=0)]
+    with pytest.raises(cbs.TrainingDiverged, match="step 3"):
+        trainer.fit(data, epochs=1, steps_per_epoch=4, callbacks=callbacks, verbose=0)
+    assert manager.latest_checkpoint.endswith("model.ckpt-2")
+    restored = WaveGANGenerator(dim=2, batchnorm=True, post_proc_filter=True, post_proc_len=8, name="G")
+    restored.build((None, 100))
+    checkpoints.restore_generator(restored, manager.latest_checkpoint)
+    assert all(np.isfinite(v.numpy()).all() for v in restored.variables)
+
+    def diverging_main(argv):
+        raise cbs.TrainingDiverged("d_loss, g_loss became non-finite at step 3")
+
+    with pytest.raises(SystemExit) as exit_info:
+        report_user_errors(diverging_main)(["train_wavegan.py"])
+    assert exit_info.value.code == 3
+    message = capsys.readouterr().err.strip()
+    assert len(message.splitlines()) == 1 and "last good checkpoint is kept" in message
