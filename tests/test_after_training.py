@@ -229,37 +229,52 @@ def start_training(train_dir):
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=helpers.script_env())
 
 
-def test_sigkill_at_random_moments_always_resumes_from_the_newest_complete_checkpoint(tmp_path):
-    """Checkpoint, export and summary every step, so kills land in all of them (and between)."""
+def wait_for(condition, timeout=120.0, interval=0.0005):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def newest_step(train_dir):
+    latest = tf.train.latest_checkpoint(train_dir)
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
+
+
+def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_path):
+    """Checkpoint, export and summary every step; SIGKILL inside each of them and at random moments."""
     train_dir = str(tmp_path)
     rng = random.Random(0)
-    resumed_at = []
-    for delay in [rng.uniform(0.2, 2.5) for _ in range(4)]:
+    kill_points = {
+        "checkpoint write": lambda: glob.glob(os.path.join(train_dir, "model.ckpt-*_temp*")),
+        "export write": lambda: os.path.exists(os.path.join(train_dir, "infer", "saved_model.staging")),
+        "random moment": lambda: time.sleep(rng.uniform(0.0, 1.5)) or True,
+    }
+    report = []
+    for name, at_kill_point in kill_points.items():
+        before = newest_step(train_dir)
         proc = start_training(train_dir)
-        for line in proc.stdout:
-            if line.startswith("Resumed from"):
-                resumed_at.append(int(line.split("at step")[1]))
-            if line.startswith("step "):
-                break
-        time.sleep(delay)
+        # Arm only once this run has saved a checkpoint of its own, so the kill has something to lose.
+        assert wait_for(lambda: newest_step(train_dir) > before)
+        caught = wait_for(at_kill_point)
         proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        latest = tf.train.latest_checkpoint(train_dir)
-        assert latest is not None
-        step = int(latest.rsplit("-", 1)[1])
-        # The newest named checkpoint is whole: a fresh process restores models and optimisers from it.
-        reader = tf.train.load_checkpoint(latest)
+        output = proc.communicate()[0]
+        step = newest_step(train_dir)
+        resumed = [line for line in output.splitlines() if line.startswith("Resumed from")]
+        report.append((name, caught, before, resumed, step))
+        assert caught, f"never saw a {name}"
+        assert resumed == ([] if before == 0 else [f"Resumed from {train_dir}/model.ckpt-{before} at step {before}"])
+        # The newest named checkpoint is whole: its files read back with the step in the optimiser.
+        reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(train_dir))
         names = reader.get_variable_to_shape_map()
-        iterations = [reader.get_tensor(n) for n in names if n.startswith("g_optimizer/") and "iteration" in n]
-        assert iterations == [step]
-        resumed_at.append(("killed", step))
+        assert [reader.get_tensor(n) for n in names if n.startswith("g_optimizer/") and "iteration" in n] == [step]
     final = wavegan("train", train_dir, "--train_max_steps", str(step + 2), *TINY)
-    assert f"at step {step}" in final.stdout
-    # Each run resumed exactly where the previous kill left its newest complete checkpoint.
-    kills = [s for s in resumed_at if isinstance(s, tuple)]
-    resumes = [s for s in resumed_at if not isinstance(s, tuple)]
-    assert resumes == [k[1] for k in kills[:-1]]
-    assert tf.train.latest_checkpoint(train_dir).endswith(f"-{step + 2}")
+    print("\n".join(f"killed during {n} (seen: {c}); that run had resumed at {b}; newest complete after kill: {s}"
+                    for n, c, b, _, s in report))
+    assert f"Resumed from {train_dir}/model.ckpt-{step} at step {step}" in final.stdout
+    assert newest_step(train_dir) == step + 2
     assert not glob.glob(os.path.join(train_dir, "*_temp*"))
-    info = json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))
-    assert info["step"] == step + 2
+    assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == step + 2
+    assert not os.path.exists(os.path.join(train_dir, "infer", "saved_model.staging"))
