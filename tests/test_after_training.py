@@ -257,7 +257,7 @@ def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_p
         before = newest_step(train_dir)
         proc = start_training(train_dir)
         # Arm only once this run has saved a checkpoint of its own, so the kill has something to lose.
-        assert wait_for(lambda: newest_step(train_dir) > before)
+        assert wait_for(lambda before=before: newest_step(train_dir) > before)
         caught = wait_for(at_kill_point)
         proc.send_signal(signal.SIGKILL)
         output = proc.communicate()[0]

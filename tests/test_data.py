@@ -190,3 +190,15 @@ def test_parallel_decoding_keeps_each_file_its_own_samples(tmp_path):
     for _ in range(3):
         examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
         assert [int(np.count_nonzero(e)) + 1 for e in examples] == lengths
+
+
+def test_files_whose_channels_cannot_be_reconciled_are_skipped_up_front(tmp_path, caplog):
+    fx.write(os.path.join(tmp_path, "stereo.wav"), fx.tone(1.1, RATE, channels=2), RATE)
+    fx.write(os.path.join(tmp_path, "three.wav"), fx.tone(1.1, RATE, channels=3), RATE)
+    config = cfg(tmp_path, num_channels=2, first_slice=True, fast_wav=True)
+    with caplog.at_level(logging.WARNING, logger="wavegan"):
+        files = data.prepare_files(config, batch_size=1)
+    assert [os.path.basename(f.path) for f in files] == ["stereo.wav"]
+    assert any("three.wav" in r.getMessage() and "3 channels" in r.getMessage() for r in caplog.records)
+    (example,) = data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator()
+    assert example.shape == (S, 2)

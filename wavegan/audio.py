@@ -178,6 +178,11 @@ def resample(audio: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
     return librosa.resample(audio, orig_sr=rate, target_sr=target_rate, axis=0).astype(np.float32)
 
 
+def channels_reconcilable(have: int, want: int) -> bool:
+    """SPEC §6.1: same count, mixing down to mono, or duplicating mono."""
+    return have == want or want == 1 or have == 1
+
+
 def reconcile_channels(audio: np.ndarray, num_channels: int) -> np.ndarray:
     """SPEC §6.1: mono requested → average channels; mono file and stereo requested → duplicate."""
     have = audio.shape[1]
@@ -185,7 +190,7 @@ def reconcile_channels(audio: np.ndarray, num_channels: int) -> np.ndarray:
         return audio
     if num_channels == 1:
         return audio.mean(axis=1, keepdims=True)
-    if have == 1:
+    if channels_reconcilable(have, num_channels):
         return np.repeat(audio, num_channels, axis=1)
     raise AudioDecodeError(f"has {have} channels and {num_channels} were requested "
                            "(only mixing down to mono or duplicating mono is defined)")

@@ -87,7 +87,7 @@ def run_after_training_mode(mode: str, train_dir: str, build_generator: Callable
     """preview / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints."""
     import tensorflow as tf
 
-    from wavegan import checkpoints, config, export, generate, preview, training
+    from wavegan import checkpoints, export, generate, preview, training
 
     if mode == "preview":
         # Beside training: leave the GPU to the trainer.

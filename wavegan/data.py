@@ -53,7 +53,13 @@ def expected_slices_per_epoch(lengths: Sequence[int], cfg: DataConfig, grid: int
 def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]:
     """Finds and probes the audio under cfg.data_dir and stops early when it cannot feed training."""
     paths = audio.find_audio_files(cfg.data_dir)
-    infos = audio.probe_audio_files(paths)
+    infos = []
+    for info in audio.probe_audio_files(paths):
+        if audio.channels_reconcilable(info.channels, cfg.num_channels):
+            infos.append(info)
+        else:
+            log.warning("Skipping %s: it has %d channels and --data_num_channels is %d (only mixing down to "
+                        "mono or duplicating mono is defined).", info.path, info.channels, cfg.num_channels)
     if not infos:
         raise UserError(f"None of the {len(paths)} audio files under {cfg.data_dir} could be read "
                         "(see the warnings above): replace them with valid audio.")

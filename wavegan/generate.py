@@ -85,7 +85,7 @@ def load_latents(path: str, latent_dim: int) -> np.ndarray:
     try:
         latents = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise UserError(f"Cannot read latents from {path} ({e}): pass a .npy array of shape [n, {latent_dim}].")
+        raise UserError(f"Cannot read latents from {path} ({e}): pass a .npy array of shape [n, {latent_dim}].") from e
     if latents.ndim != 2 or latents.shape[1] != latent_dim:
         raise UserError(f"{path} holds an array of shape {latents.shape}; the model needs [n, {latent_dim}].")
     return latents.astype(np.float32)

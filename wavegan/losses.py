@@ -9,7 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
+from wavegan.config import LOSSES
+
 GP_WEIGHT = 10.0
 WGAN_CLIP = 0.01
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from wavegan.config import SLICE_LENS, UPSAMPLES
 from wavegan.layers import PhaseShuffle
-
-SLICE_LENS = (16384, 32768, 65536)
-UPSAMPLES = ("zeros", "nn")
 
 
 def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
