@@ -32,10 +32,10 @@ cli.define_after_training_flags()
 def main(argv):
     cli.setup_logging()
     mode, train_dir = cli.parse_positionals(argv, MODES)
-    from wavegan import config, data, training  # after flag parsing: TensorFlow loads here
+    from wavegan import config, data, gan, training  # after flag parsing: TensorFlow loads here
 
     if mode != "train":
-        cli.run_after_training_mode(mode, train_dir, training.build_wavegan_generator)
+        cli.run_after_training_mode(mode, train_dir, lambda run_dir: cli.checked_kind(run_dir, gan.wavegan_kind()))
         return
 
     run = config.RunConfig(
@@ -49,7 +49,7 @@ def main(argv):
     config.save_run_config(train_dir, run)
     config.write_args_txt(train_dir, {"mode": mode, "train_dir": train_dir, **cli.flag_values()})
     files = data.prepare_files(run.data, run.train.batch_size)
-    training.train(train_dir, run, files)
+    training.train(train_dir, run, files, gan.wavegan_kind())
 
 
 if __name__ == "__main__":

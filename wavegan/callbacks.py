@@ -77,17 +77,18 @@ class AudioSummaries(keras.callbacks.Callback):
     """Every `summary_secs`: losses, RMS scalars and histograms, and a few real and generated clips.
 
     `real_batches` yields real audio batches [batch, time, channels] from the same pipeline as
-    training; `render` turns generator output into audio (identity for WaveGAN).
+    training. For a GAN whose critic sees something else (SpecGAN: spectrograms), `x` and `G_z` are
+    what the renderer makes of the critic's input and the generator's output (Griffin-Lim audio), the
+    raw real audio goes to `x_wav`, and images `x` / `G_z` are added.
     """
 
     def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
                  generator: keras.Model, latent_dim: int, real_batches: Iterator, sample_rate: int,
-                 max_outputs: int = 3, render: Callable[[np.ndarray], np.ndarray] | None = None):
+                 kind, max_outputs: int = 3):
         super().__init__()
         self.writer, self.step, self.timer = writer, step, _Every(summary_secs)
         self.generator, self.latent_dim, self.real_batches = generator, latent_dim, real_batches
-        self.sample_rate, self.max_outputs = sample_rate, max_outputs
-        self.render = render or (lambda x: x)
+        self.sample_rate, self.max_outputs, self.kind = sample_rate, max_outputs, kind
         self.last_logs, self.written_step = None, None
         self.rate_mark = None
 
@@ -106,9 +107,18 @@ class AudioSummaries(keras.callbacks.Callback):
 
     def write(self, logs) -> None:
         step = int(self.step.numpy())
-        real = np.asarray(next(self.real_batches))
-        z = np.random.uniform(-1.0, 1.0, (real.shape[0], self.latent_dim)).astype(np.float32)
-        fake = self.render(np.asarray(self.generator(z, training=False)))
+        renderer, real_wav = self.kind.renderer, np.asarray(next(self.real_batches))
+        z = np.random.uniform(-1.0, 1.0, (real_wav.shape[0], self.latent_dim)).astype(np.float32)
+        generated = self.generator(z, training=False)
+        fake = np.asarray(renderer.to_audio(generated, *renderer.defaults))
+        images = {}
+        if self.kind.to_critic_input is not None:
+            critic_real = self.kind.to_critic_input(real_wav)
+            real = np.asarray(renderer.to_audio(critic_real, *renderer.defaults))
+            images = {"x": renderer.to_image(critic_real[: self.max_outputs]),
+                      "G_z": renderer.to_image(generated[: self.max_outputs])}
+        else:
+            real = real_wav
         now = time.monotonic()
         then, then_step = self.rate_mark
         with self.writer.as_default(step=step):
@@ -122,6 +132,11 @@ class AudioSummaries(keras.callbacks.Callback):
                 tf.summary.histogram(f"{name}_rms_batch", rms(batch))
                 tf.summary.audio(name, np.clip(batch[: self.max_outputs], -1.0, 1.0), self.sample_rate,
                                  max_outputs=self.max_outputs)
+            if images:
+                tf.summary.audio("x_wav", real_wav[: self.max_outputs], self.sample_rate, max_outputs=self.max_outputs)
+            for name, image in images.items():
+                if image is not None:
+                    tf.summary.image(name, image, max_outputs=self.max_outputs)
         self.writer.flush()
         self.rate_mark, self.written_step = (now, step), step
 

@@ -83,8 +83,11 @@ def define_after_training_flags() -> None:
     _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
 
 
-def run_after_training_mode(mode: str, train_dir: str, build_generator: Callable) -> None:
-    """preview / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints."""
+def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
+    """preview / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
+
+    `make_kind(train_dir)` returns the run's GanKind.
+    """
     import tensorflow as tf
 
     from wavegan import checkpoints, export, generate, preview, training
@@ -92,13 +95,14 @@ def run_after_training_mode(mode: str, train_dir: str, build_generator: Callable
     if mode == "preview":
         # Beside training: leave the GPU to the trainer.
         tf.config.set_visible_devices([], "GPU")
-        preview.run_preview(train_dir, build_generator, FLAGS.preview_n, once=FLAGS.preview_once)
+        preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
     elif mode == "infer":
-        generator, run, step = checkpoints.load_generator(train_dir, build_generator, FLAGS.infer_ckpt)
+        kind = make_kind(train_dir)
+        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
-        print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out)}")
+        print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out, kind)}")
     elif mode == "generate":
-        source = generate.open_generator(FLAGS.generate_from or train_dir, build_generator)
+        source = generate.open_generator(FLAGS.generate_from or train_dir, make_kind)
         if FLAGS.generate_n < 1 or FLAGS.generate_batch_size < 1:
             raise UserError("--generate_n and --generate_batch_size must be at least 1.")
         if FLAGS.generate_interp:
@@ -114,6 +118,15 @@ def run_after_training_mode(mode: str, train_dir: str, build_generator: Callable
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
     else:
         raise UserError(f"unknown mode {mode!r}")
+
+
+def checked_kind(train_dir: str, kind):
+    """`kind`, after checking that train_dir (if it holds a run) is a run of that kind."""
+    from wavegan.config import CONFIG_FILE, load_run_config
+
+    if os.path.exists(os.path.join(train_dir, CONFIG_FILE)):
+        load_run_config(train_dir, kind.name)
+    return kind
 
 
 def track(define: Callable, name: str, *args, **kwargs) -> None:

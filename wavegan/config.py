@@ -61,6 +61,17 @@ class DataConfig:
         return not self.first_slice
 
 
+def validate_gan_config(cfg: Any, prefix: str, upsamples: tuple[str, ...]) -> None:
+    """Checks the fields WaveGAN and SpecGAN configs share; errors name the `--<prefix>_*` flag."""
+    if cfg.loss not in LOSSES:
+        raise UserError(f"--{prefix}_loss must be one of {LOSSES}, not {cfg.loss!r}.")
+    if cfg.genr_upsample not in upsamples:
+        raise UserError(f"--{prefix}_genr_upsample must be one of {upsamples}, not {cfg.genr_upsample!r}.")
+    for name in ("latent_dim", "kernel_len", "dim", "disc_nupdates"):
+        if getattr(cfg, name) < 1:
+            raise UserError(f"--{prefix}_{name} must be at least 1, not {getattr(cfg, name)}.")
+
+
 @dataclasses.dataclass
 class WaveGANConfig:
     """Model and adversarial-loss settings (SPEC §2.1 "WaveGAN", §3, §5)."""
@@ -77,13 +88,9 @@ class WaveGANConfig:
     disc_phaseshuffle: int = 2
 
     def validate(self) -> "WaveGANConfig":
-        if self.loss not in LOSSES:
-            raise UserError(f"--wavegan_loss must be one of {LOSSES}, not {self.loss!r}.")
-        if self.genr_upsample not in UPSAMPLES:
-            raise UserError(f"--wavegan_genr_upsample must be one of {UPSAMPLES}, not {self.genr_upsample!r}.")
-        for name in ("latent_dim", "kernel_len", "dim", "disc_nupdates", "genr_pp_len"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--wavegan_{name} must be at least 1, not {getattr(self, name)}.")
+        validate_gan_config(self, "wavegan", UPSAMPLES)
+        if self.genr_pp_len < 1:
+            raise UserError(f"--wavegan_genr_pp_len must be at least 1, not {self.genr_pp_len}.")
         if self.disc_phaseshuffle < 0:
             raise UserError(f"--wavegan_disc_phaseshuffle must be 0 (off) or more, not {self.disc_phaseshuffle}.")
         return self
@@ -97,6 +104,10 @@ class WaveGANConfig:
         return dict(slice_len=data.slice_len, num_channels=data.num_channels, dim=self.dim,
                     kernel_len=self.kernel_len, batchnorm=self.batchnorm,
                     phaseshuffle_rad=self.disc_phaseshuffle)
+
+
+# model_type → its model config class; specgan/config.py adds SpecGAN's.
+MODEL_CONFIGS: dict[str, type] = {"wavegan": WaveGANConfig}
 
 
 @dataclasses.dataclass
@@ -132,7 +143,10 @@ class RunConfig:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], model_cls: type = WaveGANConfig) -> "RunConfig":
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        model_cls = MODEL_CONFIGS.get(d["model_type"])
+        if model_cls is None:
+            raise UserError(f"This train dir holds a {d['model_type']} run: use train_{d['model_type']}.py.")
         return cls(model_type=d["model_type"], data=DataConfig(**d["data"]),
                    model=model_cls(**d["model"]), train=TrainConfig(**d["train"]))
 
@@ -152,7 +166,9 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
     path = os.path.join(train_dir, CONFIG_FILE)
     if os.path.exists(path):
         with open(path) as f:
-            previous = RunConfig.from_dict(json.load(f), type(run.model))
+            previous = RunConfig.from_dict(json.load(f))
+        if previous.model_type != run.model_type:
+            raise UserError(f"{train_dir} holds a {previous.model_type} run: choose another train_dir.")
         before, after = model_defining_fields(previous), model_defining_fields(run)
         changed = [k for k in before if before[k] != after.get(k)]
         if changed:
@@ -160,17 +176,21 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
             raise UserError(f"{train_dir} holds a model built with {details}: pass the same model flags "
                             "to resume it, or choose a new train_dir.")
         if previous.model.loss != run.model.loss:
-            raise UserError(f"{train_dir} was trained with --wavegan_loss {previous.model.loss}: resume with "
+            raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
     write_text_atomically(path, run.to_json() + "\n")
 
 
-def load_run_config(train_dir: str, model_cls: type = WaveGANConfig) -> RunConfig:
+def load_run_config(train_dir: str, model_type: str | None = None) -> RunConfig:
+    """The run's config; with `model_type`, insists the run is of that kind."""
     path = os.path.join(train_dir, CONFIG_FILE)
     if not os.path.exists(path):
         raise UserError(f"{path} does not exist: run the train mode in {train_dir} first.")
     with open(path) as f:
-        return RunConfig.from_dict(json.load(f), model_cls)
+        run = RunConfig.from_dict(json.load(f))
+    if model_type and run.model_type != model_type:
+        raise UserError(f"{train_dir} holds a {run.model_type} run: use train_{run.model_type}.py for it.")
+    return run
 
 
 def write_args_txt(train_dir: str, flag_values: dict[str, Any]) -> None:

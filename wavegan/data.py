@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -161,16 +161,21 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     return examples
 
 
-def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int = 1) -> tf.data.Dataset:
+def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int = 1,
+                  transform: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.data.Dataset:
     """Batches with drop-remainder; `batches_per_step` > 1 groups the critic's fresh real batches."""
     batches = examples.batch(batch_size, drop_remainder=True)
     if batches_per_step > 1:
         batches = batches.batch(batches_per_step, drop_remainder=True)
+    if transform is not None:
+        batches = batches.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
     prefetch = max(1, math.ceil(PREFETCH_BATCHES_OF_EXAMPLES / batches_per_step))
     return batches.prefetch(prefetch)
 
 
 def make_train_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, batch_size: int,
-                       batches_per_step: int) -> tf.data.Dataset:
-    """What the adversarial trainer consumes: [batches_per_step, batch, slice_len, channels] forever."""
-    return batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step)
+                       batches_per_step: int, transform: Callable[[tf.Tensor], tf.Tensor] | None = None
+                       ) -> tf.data.Dataset:
+    """What the adversarial trainer consumes: [batches_per_step, batch, slice_len, channels] forever,
+    or `transform` of that (SpecGAN: spectrograms), computed in the pipeline's threads."""
+    return batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step, transform)

@@ -38,33 +38,38 @@ def flatten_clips(audio, pad: int):
     return ops.reshape(padded, (-1, ops.shape(audio)[2]))
 
 
-def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any]) -> str:
-    """Writes the SavedModel to a temporary folder, then swaps it in for any previous export."""
+def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer) -> str:
+    """Writes the SavedModel to a temporary folder, then swaps it in for any previous export.
+
+    `renderer` (wavegan.gan.Renderer) turns generator output into the exported audio outputs; its
+    `extra_inputs` (SpecGAN: ngl) follow z in every signature.
+    """
     latent_dim = int(info["latent_dim"])
+    extra_specs = list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
     archive.track(generator)
 
-    def generate(z):
-        audio = generator(z, training=False)
-        return {"G_z": audio, "G_z_int16": quantize_int16(audio)}
+    def generate(z, *extra):
+        return renderer.export_outputs(generator(z, training=False), *extra)
 
     def sample_latents(n):
         return tf.random.uniform(tf.stack([n, latent_dim]), -1.0, 1.0)
 
-    def sample(samp_z_n):
+    def sample(samp_z_n, *extra):
         z = sample_latents(samp_z_n)
-        return {"z": z, **generate(z)}
+        return {"z": z, **generate(z, *extra)}
 
-    def flat(z, flat_pad):
-        audio = flatten_clips(generator(z, training=False), flat_pad)
+    def flat(z, flat_pad, *extra):
+        audio = flatten_clips(renderer.to_audio(generator(z, training=False), *extra), flat_pad)
         return {"G_z_flat": audio, "G_z_flat_int16": quantize_int16(audio)}
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
     n_spec = tf.TensorSpec([], tf.int32, name="samp_z_n")
-    archive.add_endpoint("serving_default", generate, input_signature=[z_spec])
+    pad_spec = tf.TensorSpec([], tf.int32, name="flat_pad")
+    archive.add_endpoint("serving_default", generate, input_signature=[z_spec, *extra_specs])
     archive.add_endpoint("samp_z", lambda samp_z_n: {"z": sample_latents(samp_z_n)}, input_signature=[n_spec])
-    archive.add_endpoint("sample", sample, input_signature=[n_spec])
-    archive.add_endpoint("flat", flat, input_signature=[z_spec, tf.TensorSpec([], tf.int32, name="flat_pad")])
+    archive.add_endpoint("sample", sample, input_signature=[n_spec, *extra_specs])
+    archive.add_endpoint("flat", flat, input_signature=[z_spec, pad_spec, *extra_specs])
 
     export_dir = os.path.abspath(export_dir)
     staging, retired = export_dir + ".staging", export_dir + ".retired"

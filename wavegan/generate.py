@@ -12,15 +12,14 @@ import dataclasses
 import os
 from typing import Callable
 
-import keras
 import numpy as np
 import soundfile
 import tensorflow as tf
 
 from wavegan import checkpoints
-from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.export import INFO_FILE, quantize_int16, read_export_info
+from wavegan.gan import GanKind
 
 
 @dataclasses.dataclass
@@ -34,22 +33,33 @@ class Generator:
     source: str
 
 
-def open_generator(source: str, build_generator: Callable[[RunConfig], keras.Model]) -> Generator:
-    """`source` is a SavedModel folder (holding wavegan.json), a train dir, or a checkpoint prefix."""
+def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generator:
+    """`source` is a SavedModel folder (holding wavegan.json), a train dir, or a checkpoint prefix.
+
+    `make_kind(train_dir)` gives the GAN's models and renderer (SpecGAN's needs the run's moments).
+    """
     if os.path.isfile(os.path.join(source, INFO_FILE)):
         info = read_export_info(source)
         serving = tf.saved_model.load(source).signatures["serving_default"]
-        return Generator(lambda z: serving(z=tf.constant(z))["G_z_int16"].numpy(), int(info["latent_dim"]),
-                         int(info["sample_rate"]), int(info["step"]), source)
+        # Inputs besides z (SpecGAN's ngl) take the values recorded at export.
+        extra = {name: tf.constant(info[name]) for name in serving.structured_input_signature[1] if name != "z"}
+        return Generator(lambda z: serving(z=tf.constant(z), **extra)["G_z_int16"].numpy(),
+                         int(info["latent_dim"]), int(info["sample_rate"]), int(info["step"]), source)
     if os.path.isdir(source):
         train_dir, checkpoint = source, None
     elif tf.io.gfile.exists(source + ".index"):
         train_dir, checkpoint = os.path.dirname(source) or ".", source
     else:
         raise UserError(f"{source} is neither a SavedModel folder, a train dir nor a checkpoint prefix.")
-    generator, run, step = checkpoints.load_generator(train_dir, build_generator, checkpoint)
-    return Generator(lambda z: np.asarray(quantize_int16(generator(z, training=False))), run.model.latent_dim,
-                     run.data.sample_rate, step, checkpoint or checkpoints.latest_checkpoint(train_dir))
+    kind = make_kind(train_dir)
+    generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
+
+    def generate_int16(z: np.ndarray) -> np.ndarray:
+        audio = kind.renderer.to_audio(generator(z, training=False), *kind.renderer.defaults)
+        return np.asarray(quantize_int16(audio))
+
+    return Generator(generate_int16, run.model.latent_dim, run.data.sample_rate, step,
+                     checkpoint or checkpoints.latest_checkpoint(train_dir))
 
 
 def sample_latents(n: int, latent_dim: int, seed: int | None) -> np.ndarray:

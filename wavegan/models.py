@@ -7,6 +7,7 @@ so a reader can hold this file next to SPEC §3.5.
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
@@ -32,41 +33,23 @@ def build_layer(layer: keras.layers.Layer, input_shape: tuple) -> tuple:
     return layer.compute_output_shape(input_shape)
 
 
-@keras.saving.register_keras_serializable(package="wavegan")
-class WaveGANGenerator(keras.Model):
-    """z [batch, latent_dim] → audio [batch, slice_len, num_channels] in [−1, 1] (without pp filter)."""
+class UpsamplingGenerator(keras.Model):
+    """The DCGAN-style generator both GANs share (SPEC §3.2, §4.4):
 
-    def __init__(self, latent_dim: int = 100, slice_len: int = 16384, num_channels: int = 1,
-                 dim: int = 64, kernel_len: int = 25, upsample: str = "zeros", batchnorm: bool = False,
-                 post_proc_filter: bool = False, post_proc_len: int = 512, **kwargs):
-        super().__init__(**kwargs)
-        if upsample not in UPSAMPLES:
-            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
-        self.latent_dim, self.slice_len, self.num_channels = latent_dim, slice_len, num_channels
-        self.dim, self.kernel_len, self.upsample, self.batchnorm = dim, kernel_len, upsample, batchnorm
-        self.post_proc_filter, self.post_proc_len = post_proc_filter, post_proc_len
+    dense → reshape → [batch norm] → ReLU → (upsampling conv → [batch norm] → ReLU)* → last conv → tanh
+    → [post-processing filter]. Subclasses create the layers with `_make_layers` and own get_config.
+    """
 
-        strides, multipliers = layer_plan(slice_len)
-        self.z_project = layers.Dense(16 * dim * multipliers[0], name="z_project")
-        self.z_reshape = layers.Reshape((16, dim * multipliers[0]))
+    def _make_layers(self, latent_dim: int, start_shape: tuple, upconvs: list, batchnorm: bool,
+                     post_filter: keras.layers.Layer | None = None) -> None:
+        self.latent_dim = latent_dim
+        self.z_project = layers.Dense(int(np.prod(start_shape)), name="z_project")
+        self.z_reshape = layers.Reshape(start_shape)
         self.z_project_bn = layers.BatchNormalization(name="z_project_bn") if batchnorm else None
-        out_channels = [dim * m for m in multipliers[1:]] + [num_channels]
-        self.upconvs, self.upconv_bns = [], []
-        for i, (stride, filters) in enumerate(zip(strides, out_channels)):
-            last = i == len(strides) - 1
-            self.upconvs.append(self._upsampling_conv(filters, stride, f"upconv_{i}"))
-            self.upconv_bns.append(layers.BatchNormalization(name=f"upconv_{i}_bn")
-                                   if batchnorm and not last else None)
-        # A learned FIR filter after the tanh (SPEC §3.2). The original always gave it one output
-        # channel, breaking multichannel models; it maps num_channels → num_channels here.
-        self.pp_filt = (layers.Conv1D(num_channels, post_proc_len, padding="same", use_bias=False,
-                                      name="pp_filt") if post_proc_filter else None)
-
-    def _upsampling_conv(self, filters: int, stride: int, name: str) -> keras.layers.Layer:
-        if self.upsample == "zeros":
-            return layers.Conv1DTranspose(filters, self.kernel_len, strides=stride, padding="same", name=name)
-        return keras.Sequential([layers.UpSampling1D(stride),
-                                 layers.Conv1D(filters, self.kernel_len, padding="same")], name=name)
+        self.upconvs = upconvs
+        self.upconv_bns = [layers.BatchNormalization(name=f"upconv_{i}_bn") if batchnorm and i < len(upconvs) - 1
+                           else None for i in range(len(upconvs))]
+        self.pp_filt = post_filter
 
     def build(self, input_shape):
         shape = self.z_reshape.compute_output_shape(build_layer(self.z_project, input_shape))
@@ -97,36 +80,16 @@ class WaveGANGenerator(keras.Model):
             x = self.pp_filt(x)
         return x
 
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.slice_len, self.num_channels)
 
-    def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim, "slice_len": self.slice_len,
-                "num_channels": self.num_channels, "dim": self.dim, "kernel_len": self.kernel_len,
-                "upsample": self.upsample, "batchnorm": self.batchnorm,
-                "post_proc_filter": self.post_proc_filter, "post_proc_len": self.post_proc_len}
+class DownsamplingDiscriminator(keras.Model):
+    """The critic both GANs share (SPEC §3.3, §4.5): (strided conv → [batch norm] → LeakyReLU(0.2) →
+    [phase shuffle])* → flatten → dense → one logit per example, shape [batch]."""
 
-
-@keras.saving.register_keras_serializable(package="wavegan")
-class WaveGANDiscriminator(keras.Model):
-    """audio [batch, slice_len, num_channels] → one logit per example, shape [batch]."""
-
-    def __init__(self, slice_len: int = 16384, num_channels: int = 1, dim: int = 64, kernel_len: int = 25,
-                 batchnorm: bool = False, phaseshuffle_rad: int = 2, **kwargs):
-        super().__init__(**kwargs)
-        self.slice_len, self.num_channels, self.dim = slice_len, num_channels, dim
-        self.kernel_len, self.batchnorm, self.phaseshuffle_rad = kernel_len, batchnorm, phaseshuffle_rad
-
-        strides, multipliers = layer_plan(slice_len)
-        filters = [dim * m for m in reversed(multipliers)]
-        self.downconvs, self.downconv_bns, self.phase_shuffles = [], [], []
-        for i, (stride, n_filters) in enumerate(zip(strides, filters)):
-            self.downconvs.append(layers.Conv1D(n_filters, kernel_len, strides=stride, padding="same",
-                                                name=f"downconv_{i}"))
-            self.downconv_bns.append(layers.BatchNormalization(name=f"downconv_{i}_bn")
-                                     if batchnorm and i > 0 else None)
-            self.phase_shuffles.append(PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}")
-                                       if phaseshuffle_rad > 0 and i < 4 else None)
+    def _make_layers(self, downconvs: list, batchnorm: bool, phase_shuffles: list) -> None:
+        self.downconvs = downconvs
+        self.downconv_bns = [layers.BatchNormalization(name=f"downconv_{i}_bn") if batchnorm and i > 0 else None
+                             for i in range(len(downconvs))]
+        self.phase_shuffles = phase_shuffles
         self.flatten = layers.Flatten()
         self.logit = layers.Dense(1, name="output")
 
@@ -152,6 +115,64 @@ class WaveGANDiscriminator(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],)
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class WaveGANGenerator(UpsamplingGenerator):
+    """z [batch, latent_dim] → audio [batch, slice_len, num_channels] in [−1, 1] (without pp filter)."""
+
+    def __init__(self, latent_dim: int = 100, slice_len: int = 16384, num_channels: int = 1,
+                 dim: int = 64, kernel_len: int = 25, upsample: str = "zeros", batchnorm: bool = False,
+                 post_proc_filter: bool = False, post_proc_len: int = 512, **kwargs):
+        super().__init__(**kwargs)
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
+        self.slice_len, self.num_channels = slice_len, num_channels
+        self.dim, self.kernel_len, self.upsample, self.batchnorm = dim, kernel_len, upsample, batchnorm
+        self.post_proc_filter, self.post_proc_len = post_proc_filter, post_proc_len
+        strides, multipliers = layer_plan(slice_len)
+        out_channels = [dim * m for m in multipliers[1:]] + [num_channels]
+        upconvs = [self._upsampling_conv(filters, stride, f"upconv_{i}")
+                   for i, (stride, filters) in enumerate(zip(strides, out_channels))]
+        # A learned FIR filter after the tanh (SPEC §3.2). The original always gave it one output
+        # channel, breaking multichannel models; it maps num_channels → num_channels here.
+        post = (layers.Conv1D(num_channels, post_proc_len, padding="same", use_bias=False, name="pp_filt")
+                if post_proc_filter else None)
+        self._make_layers(latent_dim, (16, dim * multipliers[0]), upconvs, batchnorm, post)
+
+    def _upsampling_conv(self, filters: int, stride: int, name: str) -> keras.layers.Layer:
+        if self.upsample == "zeros":
+            return layers.Conv1DTranspose(filters, self.kernel_len, strides=stride, padding="same", name=name)
+        return keras.Sequential([layers.UpSampling1D(stride),
+                                 layers.Conv1D(filters, self.kernel_len, padding="same")], name=name)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.slice_len, self.num_channels)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim, "slice_len": self.slice_len,
+                "num_channels": self.num_channels, "dim": self.dim, "kernel_len": self.kernel_len,
+                "upsample": self.upsample, "batchnorm": self.batchnorm,
+                "post_proc_filter": self.post_proc_filter, "post_proc_len": self.post_proc_len}
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class WaveGANDiscriminator(DownsamplingDiscriminator):
+    """audio [batch, slice_len, num_channels] → one logit per example, shape [batch]."""
+
+    def __init__(self, slice_len: int = 16384, num_channels: int = 1, dim: int = 64, kernel_len: int = 25,
+                 batchnorm: bool = False, phaseshuffle_rad: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.slice_len, self.num_channels, self.dim = slice_len, num_channels, dim
+        self.kernel_len, self.batchnorm, self.phaseshuffle_rad = kernel_len, batchnorm, phaseshuffle_rad
+        strides, multipliers = layer_plan(slice_len)
+        filters = [dim * m for m in reversed(multipliers)]
+        downconvs = [layers.Conv1D(n, kernel_len, strides=stride, padding="same", name=f"downconv_{i}")
+                     for i, (stride, n) in enumerate(zip(strides, filters))]
+        # Phase shuffle after the first four blocks only (SPEC §3.3).
+        shuffles = [PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}") if phaseshuffle_rad > 0 and i < 4
+                    else None for i in range(len(downconvs))]
+        self._make_layers(downconvs, batchnorm, shuffles)
 
     def get_config(self):
         return {**super().get_config(), "slice_len": self.slice_len, "num_channels": self.num_channels,

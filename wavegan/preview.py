@@ -20,6 +20,7 @@ import tensorflow as tf
 from wavegan import checkpoints, plots
 from wavegan.config import RunConfig, load_run_config
 from wavegan.export import flatten_clips, quantize_int16
+from wavegan.gan import GanKind
 from wavegan.generate import sample_latents
 
 PREVIEW_DIR = "preview"
@@ -36,17 +37,17 @@ def preview_latents(preview_dir: str, n: int, latent_dim: int) -> np.ndarray:
     return latents
 
 
-def render_preview(generator: keras.Model, latents: np.ndarray, sample_rate: int) -> np.ndarray:
+def render_preview(generator: keras.Model, kind: GanKind, latents: np.ndarray, sample_rate: int) -> np.ndarray:
     """int16 [n·(slice_len + sample_rate/2), channels]."""
-    audio = generator(latents, training=False)
+    audio = kind.renderer.to_audio(generator(latents, training=False), *kind.renderer.defaults)
     return np.asarray(quantize_int16(flatten_clips(audio, sample_rate // 2)))
 
 
-def preview_checkpoint(generator: keras.Model, checkpoint: str, run: RunConfig, latents: np.ndarray,
-                       preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
+def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, run: RunConfig,
+                       latents: np.ndarray, preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
     checkpoints.restore_generator(generator, checkpoint)
     step = checkpoints.checkpoint_step(checkpoint)
-    audio = render_preview(generator, latents, run.data.sample_rate)
+    audio = render_preview(generator, kind, latents, run.data.sample_rate)
     wav_path = os.path.join(preview_dir, f"{step:08d}.wav")
     soundfile.write(wav_path, audio, run.data.sample_rate, subtype="PCM_16")
     with writer.as_default(step=step):
@@ -61,14 +62,14 @@ def preview_checkpoint(generator: keras.Model, checkpoint: str, run: RunConfig, 
     return wav_path
 
 
-def run_preview(train_dir: str, build_generator: Callable[[RunConfig], keras.Model], preview_n: int = 32,
+def run_preview(train_dir: str, kind: GanKind, preview_n: int = 32,
                 poll_secs: float = 1.0, once: bool = False, print_fn: Callable[[str], None] = print) -> None:
     """Previews every new checkpoint until killed (or the newest one, with once=True)."""
     run = load_run_config(train_dir)
     preview_dir = os.path.join(train_dir, PREVIEW_DIR)
     os.makedirs(preview_dir, exist_ok=True)
     latents = preview_latents(preview_dir, preview_n, run.model.latent_dim)
-    generator = build_generator(run)
+    generator = kind.build_generator(run)
     generator.build((None, run.model.latent_dim))
     writer = tf.summary.create_file_writer(preview_dir)
     done = None
@@ -77,7 +78,7 @@ def run_preview(train_dir: str, build_generator: Callable[[RunConfig], keras.Mod
     while True:
         latest = checkpoints.latest_checkpoint(train_dir)
         if latest and latest != done:
-            print_fn(f"wrote {preview_checkpoint(generator, latest, run, latents, preview_dir, writer)}")
+            print_fn(f"wrote {preview_checkpoint(generator, kind, latest, run, latents, preview_dir, writer)}")
             done = latest
         if once:
             if not latest:

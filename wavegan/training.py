@@ -1,8 +1,8 @@
 """The train mode: models + pipeline + trainer + checkpoints + summaries, driven by fit().
 
 Resuming is automatic: the newest `model.ckpt-<step>` in the train dir restores both models, both
-optimisers (slots and iteration counts) and so the step. SpecGAN reuses `train` with its own model
-builder and a `render` that turns its output into audio for the summaries.
+optimisers (slots and iteration counts) and so the step. SpecGAN reuses `train` with its own
+`GanKind` (models, spectrogram transform, Griffin-Lim rendering).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from wavegan import checkpoints, data, export, losses
 from wavegan.audio import AudioFileInfo
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
-from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavegan.gan import GanKind
 from wavegan.trainer import AdversarialTrainer
 
 log = logging.getLogger("wavegan")
@@ -30,23 +30,16 @@ STEPS_PER_FIT_EPOCH = 100
 SUMMARY_SHUFFLE_BUFFER = 256  # fit() epochs are only bookkeeping here; the data never runs out
 
 
-def build_wavegan_generator(run: RunConfig) -> keras.Model:
-    return WaveGANGenerator(**run.model.generator_kwargs(run.data), name="G")
-
-
-def build_wavegan(run: RunConfig) -> tuple[keras.Model, keras.Model]:
-    return (build_wavegan_generator(run),
-            WaveGANDiscriminator(**run.model.discriminator_kwargs(run.data), name="D"))
-
-
 def export_info(run: RunConfig, step: int) -> dict:
     """What wavegan.json records beside an exported SavedModel."""
     return {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
             "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
 
 
-def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str) -> str:
-    return export.export_generator(generator, export_dir, export_info(run, step))
+def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind) -> str:
+    info = export_info(run, step)
+    info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
+    return export.export_generator(generator, export_dir, info, kind.renderer)
 
 
 def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = print) -> int:
@@ -82,18 +75,15 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
     return latest
 
 
-def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
-          build_models: Callable[[RunConfig], tuple[keras.Model, keras.Model]] = build_wavegan,
-          render: Callable[[np.ndarray], np.ndarray] | None = None,
+def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step."""
     os.makedirs(train_dir, exist_ok=True)
-    generator, discriminator = build_models(run)
+    generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
     trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
     trainer.compile(losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss),
                     run.model.loss, jit_compile=resolve_jit(run.train.jit))
-    sample_shape = (run.data.slice_len, run.data.num_channels)
-    trainer.build_for_training(sample_shape)
+    trainer.build_for_training(kind.critic_input_shape(run))
     describe_parameters(generator, print_fn)
     describe_parameters(discriminator, print_fn)
 
@@ -111,7 +101,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
         return int(step.numpy())
 
     batch = run.train.batch_size
-    dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates)
+    dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input)
     # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
     # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
     summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
@@ -120,13 +110,13 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo],
     export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
 
     def refresh_export(path: str, saved_step: int) -> None:
-        export_checkpoint(generator, run, saved_step, export_dir)
+        export_checkpoint(generator, run, saved_step, export_dir, kind)
 
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
         cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
         cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
-                           summary_real, run.data.sample_rate, render=render),
+                           summary_real, run.data.sample_rate, kind),
         cbs.Progress(step, print_fn=print_fn),
     ]
     if max_steps is not None:
