@@ -26,18 +26,15 @@ from wavegan.trainer import AdversarialTrainer
 
 log = logging.getLogger("wavegan")
 
-STEPS_PER_FIT_EPOCH = 100
-SUMMARY_SHUFFLE_BUFFER = 256  # fit() epochs are only bookkeeping here; the data never runs out
-
-
-def export_info(run: RunConfig, step: int) -> dict:
-    """What wavegan.json records beside an exported SavedModel."""
-    return {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
-            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
+STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
+SUMMARY_SHUFFLE_BUFFER = 256
 
 
 def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind) -> str:
-    info = export_info(run, step)
+    """Exports the generator with wavegan.json recording what a user of the SavedModel needs to know,
+    including the default of every extra signature input (SpecGAN: ngl)."""
+    info = {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
+            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
     info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
     return export.export_generator(generator, export_dir, info, kind.renderer)
 
