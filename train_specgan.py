@@ -10,7 +10,7 @@ from absl import app, flags
 
 from wavegan import cli
 
-MODES = ("moments", "train", "preview", "infer", "generate")
+MODES = ("moments", "train", "preview", "incept", "infer", "generate")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags(slice_and_channels=False)
@@ -40,7 +40,7 @@ def main(argv):
     from wavegan import config, data, training
     from wavegan.errors import UserError
 
-    if mode in ("preview", "infer", "generate"):
+    if mode in ("preview", "incept", "infer", "generate"):
         cli.run_after_training_mode(mode, train_dir, specgan_gan.kind_for_run)
         return
     data_cfg = cli.data_config_from_flags(slice_and_channels=False)

@@ -9,7 +9,7 @@ from absl import app, flags
 
 from wavegan import cli
 
-MODES = ("train", "preview", "infer", "generate")
+MODES = ("train", "preview", "incept", "infer", "generate")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags()

@@ -17,8 +17,10 @@ def script_env() -> dict:
 
 
 def run_script(script: str, *args, check: bool = True, cwd: str | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, os.path.join(REPO, script), *args], capture_output=True, text=True,
-                          env=script_env(), timeout=600, cwd=cwd)
+    """`python SCRIPT args`; a SCRIPT like `-m eval.score` runs a module from the repo root."""
+    target = script.split() if script.startswith("-m ") else [os.path.join(REPO, script)]
+    proc = subprocess.run([sys.executable, *target, *args], capture_output=True, text=True,
+                          env=script_env(), timeout=600, cwd=cwd or (REPO if script.startswith("-m ") else None))
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc

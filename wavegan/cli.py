@@ -71,6 +71,12 @@ def define_after_training_flags() -> None:
            "infer: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
     _track(flags.DEFINE_string, "infer_dir", None, "infer: where to write the SavedModel "
            "(default: TRAIN_DIR/infer/saved_model, which training also refreshes at every checkpoint).")
+    _track(flags.DEFINE_string, "incept_ckpt_fp", os.path.join(REPO_ROOT, "eval", "digits_classifier.keras"),
+           "incept: the digit classifier (.keras) written by `python -m eval.train_classifier`.")
+    _track(flags.DEFINE_integer, "incept_n", 5000, "incept: fixed latents scored per checkpoint.")
+    _track(flags.DEFINE_integer, "incept_k", 10, "incept: splits of the Inception score.")
+    _track(flags.DEFINE_boolean, "incept_once", False,
+           "incept: score the newest checkpoint and exit instead of polling for new ones.")
     _track(flags.DEFINE_string, "generate_from", None,
            "generate: a SavedModel folder or checkpoint prefix (default: the newest checkpoint in TRAIN_DIR).")
     _track(flags.DEFINE_string, "generate_dir", None, "generate: output folder (default: TRAIN_DIR/generated).")
@@ -84,7 +90,7 @@ def define_after_training_flags() -> None:
 
 
 def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
-    """preview / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
+    """preview / incept / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
@@ -92,7 +98,13 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
 
     from wavegan import checkpoints, export, generate, preview, training
 
-    if mode == "preview":
+    if mode == "incept":
+        from eval.incept import run_incept
+
+        tf.config.set_visible_devices([], "GPU")
+        run_incept(train_dir, make_kind(train_dir), FLAGS.incept_ckpt_fp, FLAGS.incept_n, FLAGS.incept_k,
+                   once=FLAGS.incept_once)
+    elif mode == "preview":
         # Beside training: leave the GPU to the trainer.
         tf.config.set_visible_devices([], "GPU")
         preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
@@ -118,6 +130,18 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
     else:
         raise UserError(f"unknown mode {mode!r}")
+
+
+def kind_for_train_dir(train_dir: str):
+    """The GanKind of the run in train_dir, whichever GAN it is."""
+    from wavegan.config import load_run_config
+    from wavegan.gan import wavegan_kind
+
+    if load_run_config(train_dir).model_type == "specgan":
+        from specgan.gan import kind_for_run
+
+        return kind_for_run(train_dir)
+    return wavegan_kind()
 
 
 def checked_kind(train_dir: str, kind):

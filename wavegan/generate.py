@@ -17,6 +17,7 @@ import soundfile
 import tensorflow as tf
 
 from wavegan import checkpoints
+from wavegan.config import CONFIG_FILE
 from wavegan.errors import UserError
 from wavegan.export import INFO_FILE, quantize_int16, read_export_info
 from wavegan.gan import GanKind
@@ -48,7 +49,10 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
     if os.path.isdir(source):
         train_dir, checkpoint = source, None
     elif tf.io.gfile.exists(source + ".index"):
-        train_dir, checkpoint = os.path.dirname(source) or ".", source
+        # A checkpoint in the train dir, or one level down (incept/best_score-<step>).
+        folder = os.path.dirname(source) or "."
+        train_dir = folder if os.path.exists(os.path.join(folder, CONFIG_FILE)) else os.path.dirname(folder)
+        checkpoint = source
     else:
         raise UserError(f"{source} is neither a SavedModel folder, a train dir nor a checkpoint prefix.")
     kind = make_kind(train_dir)
@@ -64,6 +68,16 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
 
 def sample_latents(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, latent_dim)).astype(np.float32)
+
+
+def fixed_latents(path: str, n: int, latent_dim: int) -> np.ndarray:
+    """Latents kept for the life of a run (preview, incept): loaded from `path` (.npy), else drawn and saved."""
+    if os.path.exists(path):
+        return load_latents(path, latent_dim)
+    latents = sample_latents(n, latent_dim, seed=None)
+    np.save(path + ".tmp.npy", latents)
+    os.replace(path + ".tmp.npy", path)
+    return latents
 
 
 def interpolate(z_a: np.ndarray, z_b: np.ndarray, n: int) -> np.ndarray:

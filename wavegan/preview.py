@@ -21,20 +21,9 @@ from wavegan import checkpoints, plots
 from wavegan.config import RunConfig, load_run_config
 from wavegan.export import flatten_clips, quantize_int16
 from wavegan.gan import GanKind
-from wavegan.generate import sample_latents
+from wavegan.generate import fixed_latents
 
 PREVIEW_DIR = "preview"
-
-
-def preview_latents(preview_dir: str, n: int, latent_dim: int) -> np.ndarray:
-    """The run's fixed latents: loaded if saved, else drawn from U(−1, 1) and saved."""
-    path = os.path.join(preview_dir, "z.npy")
-    if os.path.exists(path):
-        return np.load(path, allow_pickle=False)
-    latents = sample_latents(n, latent_dim, seed=None)
-    np.save(path + ".tmp.npy", latents)
-    os.replace(path + ".tmp.npy", path)
-    return latents
 
 
 def render_preview(generator: keras.Model, kind: GanKind, latents: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -68,7 +57,7 @@ def run_preview(train_dir: str, kind: GanKind, preview_n: int = 32,
     run = load_run_config(train_dir)
     preview_dir = os.path.join(train_dir, PREVIEW_DIR)
     os.makedirs(preview_dir, exist_ok=True)
-    latents = preview_latents(preview_dir, preview_n, run.model.latent_dim)
+    latents = fixed_latents(os.path.join(preview_dir, "z.npy"), preview_n, run.model.latent_dim)
     generator = kind.build_generator(run)
     generator.build((None, run.model.latent_dim))
     writer = tf.summary.create_file_writer(preview_dir)

@@ -1,0 +1,1 @@
+"""Evaluation of generated audio: the digit classifier, Inception score, Fréchet and nearest-neighbour distances."""

@@ -1,0 +1,91 @@
+"""The incept mode (SPEC §1.1): score every new checkpoint on fixed latents, keep the best generator.
+
+This is the paper's early stopping: `train_dir/incept/` gets `incept_mean` / `incept_std` summaries, the
+fixed latents (`z.npy`), and the generator of the best Inception score so far as the checkpoint
+`best_score-<step>` (with `best.json`), loadable by `generate --generate_from train/incept/best_score-<step>`.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import time
+from typing import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from eval import metrics
+from eval.classifier import load_classifier
+from wavegan import checkpoints
+from wavegan.config import load_run_config
+from wavegan.errors import UserError
+from wavegan.gan import GanKind
+from wavegan.generate import fixed_latents
+
+INCEPT_DIR = "incept"
+
+
+def generated_clips(generator, kind: GanKind, latents: np.ndarray, batch: int = 100) -> np.ndarray:
+    """Channel 0 of the generated audio as float (not quantised, as the original), [n, slice_len]."""
+    out = [np.asarray(kind.renderer.to_audio(generator(latents[i:i + batch], training=False),
+                                             *kind.renderer.defaults))[:, :, 0] for i in range(0, len(latents), batch)]
+    return np.concatenate(out)
+
+
+def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 5000, k: int = 10,
+               poll_secs: float = 1.0, once: bool = False, print_fn: Callable[[str], None] = print) -> None:
+    run = load_run_config(train_dir)
+    if run.data.slice_len != 16384:
+        raise UserError("incept scores 16384-sample clips (the classifier's input); this run makes "
+                        f"{run.data.slice_len}.")
+    if n < k or n % k:
+        raise UserError(f"--incept_n ({n}) must be a multiple of --incept_k ({k}).")
+    classifier = load_classifier(classifier_path)
+    incept_dir = os.path.join(train_dir, INCEPT_DIR)
+    os.makedirs(incept_dir, exist_ok=True)
+    latents = fixed_latents(os.path.join(incept_dir, "z.npy"), n, run.model.latent_dim)
+    generator = kind.build_generator(run)
+    generator.build((None, run.model.latent_dim))
+    writer = tf.summary.create_file_writer(incept_dir)
+    best_path = os.path.join(incept_dir, "best.json")
+    best = json.load(open(best_path)) if os.path.exists(best_path) else {"step": None, "incept_mean": 0.0}
+    done = None
+    while True:
+        latest = checkpoints.latest_checkpoint(train_dir)
+        if latest and latest != done:
+            checkpoints.restore_generator(generator, latest)
+            step = checkpoints.checkpoint_step(latest)
+            mean, std = metrics.inception_score(classifier.predict_proba(generated_clips(generator, kind, latents)), k)
+            with writer.as_default(step=step):
+                tf.summary.scalar("incept_mean", mean)
+                tf.summary.scalar("incept_std", std)
+            writer.flush()
+            line = f"step {step}: Inception score {mean:.4f} ± {std:.4f}"
+            if mean > best["incept_mean"]:
+                keep_best(generator, incept_dir, step)
+                best = {"step": step, "incept_mean": mean, "incept_std": std}
+                with open(best_path + ".tmp", "w") as f:
+                    json.dump(best, f)
+                os.replace(best_path + ".tmp", best_path)
+                line += " (best so far, kept)"
+            print_fn(line)
+            done = latest
+        if once:
+            if not latest:
+                print_fn(f"No checkpoint in {train_dir} yet.")
+            return
+        time.sleep(poll_secs)
+
+
+def keep_best(generator, incept_dir: str, step: int) -> str:
+    """Writes the generator as best_score-<step> and removes the previous best (the original kept one)."""
+    previous = glob.glob(os.path.join(incept_dir, "best_score-*"))
+    checkpoint = checkpoints.model_checkpoint(generator=generator)
+    _ = checkpoint.save_counter  # write() leaves it out unless it exists, and restore() expects it
+    prefix = checkpoint.write(os.path.join(incept_dir, f"best_score-{step}"))
+    for path in previous:
+        if not path.startswith(prefix + "."):
+            os.remove(path)
+    return prefix

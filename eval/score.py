@@ -1,0 +1,114 @@
+"""Score audio with the digit classifier: Inception score, label histogram, Fréchet distance, |D|self, |D|train.
+
+    python -m eval.score --classifier eval/digits.keras --audio_dir gen/ --real_dir data/digits/train
+    python -m eval.score --classifier eval/digits.keras --model train/ --n 5000 --real_dir data/digits/train
+
+Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+import numpy as np
+
+from eval import metrics
+from eval.classifier import DigitClassifier, load_classifier, load_clips
+from eval.features import similarity_features
+from wavegan.audio import find_audio_files
+from wavegan.errors import UserError
+
+
+def sample_files(folder: str, n: int | None) -> list[str]:
+    """Sorted, shuffled with seed 0, first n kept: the original's selection."""
+    paths = find_audio_files(folder)
+    random.Random(0).shuffle(paths)
+    if n is not None:
+        if len(paths) < n:
+            raise UserError(f"{folder} holds {len(paths)} audio files, fewer than --n {n}.")
+        paths = paths[:n]
+    return paths
+
+
+def score_clips(classifier: DigitClassifier, clips: np.ndarray, k: int = 10, real: np.ndarray | None = None,
+                real_embeddings: np.ndarray | None = None, real_features: np.ndarray | None = None) -> dict:
+    """Every metric for float clips [n, 16384]; `real` (or its precomputed parts) enables FD and |D|train."""
+    probs = classifier.predict_proba(clips)
+    mean, std = metrics.inception_score(probs, k)
+    result = {"n": len(clips), "inception_score": mean, "inception_std": std,
+              "label_histogram": dict(zip(classifier.labels, np.bincount(probs.argmax(axis=1),
+                                                                         minlength=len(classifier.labels)).tolist()))}
+    features = similarity_features(clips)
+    self_nn = metrics.nearest_neighbour_distances(features, features, same_set=True)
+    result.update(d_self=float(self_nn.mean()), d_self_std=float(self_nn.std()))
+    if real is not None or real_embeddings is not None:
+        real_embeddings = classifier.embeddings(real) if real_embeddings is None else real_embeddings
+        real_features = similarity_features(real) if real_features is None else real_features
+        result["frechet_distance"] = metrics.frechet_distance(classifier.embeddings(clips), real_embeddings)
+        train_nn = metrics.nearest_neighbour_distances(features, real_features)
+        result.update(d_train=float(train_nn.mean()), d_train_std=float(train_nn.std()))
+    return result
+
+
+def format_table(rows: dict[str, dict]) -> str:
+    lines = [f"{'set':24s} {'n':>6s} {'Inception score':>18s} {'Frechet':>9s} {'|D|self':>9s} {'|D|train':>9s}"]
+    for name, r in rows.items():
+        fd = f"{r['frechet_distance']:9.2f}" if "frechet_distance" in r else f"{'-':>9s}"
+        dt = f"{r['d_train']:9.2f}" if "d_train" in r else f"{'-':>9s}"
+        lines.append(f"{name:24s} {r['n']:6d} {r['inception_score']:9.3f} ± {r['inception_std']:6.3f} {fd} "
+                     f"{r['d_self']:9.2f} {dt}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--classifier", required=True, help="the .keras file eval.train_classifier wrote")
+    parser.add_argument("--audio_dir", action="append", default=[], help="folder of WAVs to score (repeatable)")
+    parser.add_argument("--model", help="train dir, checkpoint or SavedModel to generate from")
+    parser.add_argument("--real_dir", help="real data for the Fréchet distance and |D|train")
+    parser.add_argument("--n", type=int, default=None, help="clips per set (default: all files; 5000 for --model)")
+    parser.add_argument("--k", type=int, default=10, help="splits of the Inception score")
+    parser.add_argument("--seed", type=int, default=0, help="latents for --model")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args()
+    try:
+        classifier = load_classifier(args.classifier)
+        real = load_clips(sample_files(args.real_dir, None)) if args.real_dir else None
+        real_parts = ({"real_embeddings": classifier.embeddings(real), "real_features": similarity_features(real)}
+                      if real is not None else {})
+        rows = {}
+        for folder in args.audio_dir:
+            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n)), args.k, **real_parts)
+        if args.model:
+            rows[args.model] = score_clips(classifier, generate_clips(args.model, args.n or 5000, args.seed),
+                                           args.k, **real_parts)
+        if not rows:
+            raise UserError("Nothing to score: pass --audio_dir and/or --model.")
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(format_table(rows))
+    for name, r in rows.items():
+        print(f"{name}: predicted labels {r['label_histogram']}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
+    """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0)."""
+    from wavegan import generate
+    from wavegan.cli import kind_for_train_dir
+
+    generator = generate.open_generator(source, kind_for_train_dir)
+    latents = generate.sample_latents(n, generator.latent_dim, seed)
+    clips = [generator.generate_int16(latents[i:i + 100])[:, :, 0] for i in range(0, n, 100)]
+    return np.concatenate(clips).astype(np.float32) / 32767.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Evaluation: digit corpus, classifier, Inception score, Fréchet and |D| distances, incept mode."""
+
+import glob
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+import soundfile
+
+from eval import metrics
+from eval.classifier import load_classifier, load_labelled, train_classifier
+from eval.score import score_clips
+from tests import helpers
+from tests.helpers import TINY, event_tags
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng (apt-get install espeak-ng)")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    import sys
+    sys.path.insert(0, os.path.join(helpers.REPO, "data"))
+    import make_digits
+
+    folder = str(tmp_path_factory.mktemp("digits"))
+    make_digits.build(folder, per_digit=60, seed=1, print_fn=lambda s: None)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def classifier(corpus, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("clf") / "digits.keras")
+    accuracy = train_classifier(os.path.join(corpus, "train"), os.path.join(corpus, "valid"), path, epochs=6,
+                                batch_size=32, filters=16, verbose=0)
+    return path, accuracy
+
+
+def test_corpus_is_sc09_like_and_speaker_disjoint(corpus):
+    speakers = {}
+    for split in ("train", "valid", "test"):
+        paths = glob.glob(os.path.join(corpus, split, "*.wav"))
+        assert paths
+        labels = {os.path.basename(p).split("_")[0] for p in paths}
+        assert labels == {"Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"}
+        for path in paths[:20]:
+            info = soundfile.info(path)
+            assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16") and 0 < info.frames <= 16000
+        speakers[split] = {re.match(r"[A-Za-z]+_(.+)-s\d+-p\d+-\d+\.wav", os.path.basename(p)).group(1) for p in paths}
+    assert not speakers["train"] & speakers["test"] and not speakers["train"] & speakers["valid"]
+
+
+def test_classifier_learns_the_digits(classifier):
+    _, accuracy = classifier
+    assert accuracy >= 0.4  # chance is 0.1; held-out speakers
+
+
+def test_inception_score_unit_cases():
+    assert metrics.inception_score(np.full((100, 10), 0.1), k=10) == pytest.approx((1.0, 0.0))
+    confident = np.eye(10)[np.arange(100) % 10]  # every class equally often, each certain
+    mean, std = metrics.inception_score(confident, k=10)
+    assert mean == pytest.approx(10.0, rel=1e-6) and std == pytest.approx(0.0, abs=1e-6)
+    assert np.isfinite(metrics.inception_score(np.eye(10)[np.zeros(20, int)], k=2)).all()  # log 0 guarded
+
+
+def test_real_digits_score_far_above_noise_and_silence(corpus, classifier):
+    model = load_classifier(classifier[0])
+    real, _ = load_labelled(os.path.join(corpus, "test"))
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(-0.5, 0.5, real.shape).astype(np.float32)
+    silence = np.zeros_like(real)
+    scores = {name: metrics.inception_score(model.predict_proba(x), k=5)[0]
+              for name, x in (("real", real), ("noise", noise), ("silence", silence))}
+    assert 1.0 <= scores["noise"] < 3.0 and 1.0 <= scores["silence"] < 1.5
+    assert scores["real"] > 2.0 * max(scores["noise"], scores["silence"]) and scores["real"] <= 10.0
+
+
+def test_frechet_distance_is_zero_to_itself_and_grows_with_noise(corpus, classifier):
+    model = load_classifier(classifier[0])
+    real, _ = load_labelled(os.path.join(corpus, "test"))
+    reference = model.embeddings(real)
+    assert metrics.frechet_distance(reference, reference) == pytest.approx(0.0, abs=1e-3 * np.trace(np.cov(reference.T)))
+    rng = np.random.default_rng(0)
+    distances = [metrics.frechet_distance(model.embeddings(real + level * rng.normal(size=real.shape).astype(np.float32)),
+                                          reference) for level in (0.01, 0.1, 0.5)]
+    assert distances == sorted(distances) and distances[-1] > 3 * distances[0]
+
+
+def test_nearest_neighbour_distances_skip_self_matches():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    np.testing.assert_allclose(metrics.nearest_neighbour_distances(points, points, same_set=True), [1.0, np.sqrt(18), 1.0])
+    np.testing.assert_allclose(metrics.nearest_neighbour_distances(points[:1], points[1:]), [1.0])
+
+
+def test_score_cli_prints_a_table_and_writes_json(corpus, classifier, tmp_path):
+    out = str(tmp_path / "scores.json")
+    proc = helpers.run_script("-m eval.score", "--classifier", classifier[0],
+                              "--audio_dir", os.path.join(corpus, "test"), "--real_dir", os.path.join(corpus, "train"),
+                              "--k", "5", "--json", out)
+    assert "Inception score" in proc.stdout and "predicted labels" in proc.stdout
+    (row,) = json.load(open(out)).values()
+    assert {"inception_score", "inception_std", "frechet_distance", "d_self", "d_train", "label_histogram"} <= set(row)
+    assert sum(row["label_histogram"].values()) == row["n"]
+
+
+def test_incept_mode_writes_summaries_and_keeps_the_best_generator(classifier, tmp_path):
+    train_dir = str(tmp_path / "run")
+    helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
+    out = helpers.run_script("train_wavegan.py", "incept", train_dir, "--incept_ckpt_fp", classifier[0],
+                             "--incept_n", "50", "--incept_k", "5", "--incept_once")
+    assert "step 1: Inception score" in out.stdout
+    incept_dir = os.path.join(train_dir, "incept")
+    assert event_tags(incept_dir) == {"incept_mean": {"scalars"}, "incept_std": {"scalars"}}
+    best = json.load(open(os.path.join(incept_dir, "best.json")))
+    assert best["step"] == 1 and best["incept_mean"] >= 1.0
+    assert os.path.exists(os.path.join(incept_dir, "best_score-1.index"))
+    gen = str(tmp_path / "from_best")
+    helpers.run_script("train_wavegan.py", "generate", train_dir, "--generate_from",
+                       os.path.join(incept_dir, "best_score-1"), "--generate_n", "2", "--generate_dir", gen)
+    assert len(glob.glob(os.path.join(gen, "*.wav"))) == 2
+
+
+def test_frechet_distance_of_gaussians_has_the_closed_form():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.0, 1.0, (20000, 3))
+    b = rng.normal(1.0, 2.0, (20000, 3))
+    # ‖μa − μb‖² + Σ (σa − σb)² for diagonal covariances: 3·1 + 3·(1 − 2)² = 6.
+    assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
