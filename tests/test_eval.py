@@ -128,3 +128,13 @@ def test_frechet_distance_of_gaussians_has_the_closed_form():
     b = rng.normal(1.0, 2.0, (20000, 3))
     # ‖μa − μb‖² + Σ (σa − σb)² for diagonal covariances: 3·1 + 3·(1 − 2)² = 6.
     assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
+
+
+def test_score_generates_from_a_model(classifier, tmp_path):
+    train_dir = str(tmp_path / "run")
+    helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
+    out = str(tmp_path / "model.json")
+    proc = helpers.run_script("-m eval.score", "--classifier", classifier[0], "--model", train_dir,
+                              "--n", "20", "--k", "2", "--json", out)
+    assert train_dir in proc.stdout
+    assert json.load(open(out))[train_dir]["n"] == 20
