@@ -1,3 +1,4 @@
+import glob
 import logging
 import os
 
@@ -202,3 +203,26 @@ def test_files_whose_channels_cannot_be_reconciled_are_skipped_up_front(tmp_path
     assert any("three.wav" in r.getMessage() and "3 channels" in r.getMessage() for r in caplog.records)
     (example,) = data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator()
     assert example.shape == (S, 2)
+
+
+@pytest.mark.parametrize("cache", ["memory", "file"])
+def test_cache_decodes_each_file_once_and_keeps_reshuffling(tmp_path, cache, monkeypatch):
+    lengths = [S - 1000 * i for i in range(8)]  # distinct lengths tell the files apart
+    write_corpus(tmp_path / "audio", lengths)
+    if cache == "file":
+        os.makedirs(tmp_path / "cache")
+        cache = str(tmp_path / "cache" / "decoded")
+    config = cfg(tmp_path / "audio", first_slice=True, cache=cache)
+    files = data.prepare_files(config, batch_size=1)
+    decoded = []
+    real_decode = data.audio.decode_audio
+    monkeypatch.setattr(data.audio, "decode_audio", lambda path, *a: decoded.append(path) or real_decode(path, *a))
+    # The 4096-example shuffle buffer fills from hundreds of epochs of these 8 files before the first
+    # example comes out: without the cache each epoch would decode every file again.
+    examples = data.example_dataset(files, config).take(4 * len(files))
+    ids = [int(np.count_nonzero(e)) + 1 for e in examples.as_numpy_iterator()]
+    assert sorted(decoded) == sorted(f.path for f in files)  # decoded in the first epoch only
+    assert set(ids) <= set(lengths)
+    assert ids[:len(files)] != ids[len(files):2 * len(files)]  # still shuffled
+    if cache != "memory":
+        assert glob.glob(cache + "*")

@@ -47,6 +47,8 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
            "(its flag was ignored); --nodata_normalize turns it off.")
     _track(flags.DEFINE_boolean, "data_fast_wav", False,
            "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
+    _track(flags.DEFINE_string, "data_cache", "",
+           "Keep decoded audio after the first pass: 'memory', or a file prefix for an on-disk cache.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -60,6 +62,8 @@ def define_train_flags() -> None:
            "Stop after this many generator steps in total (default: run until killed, as the original).")
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
+    _track(flags.DEFINE_enum, "train_precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
+           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
 
 
 def define_after_training_flags() -> None:
@@ -169,7 +173,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num)
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache)
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(
@@ -182,7 +186,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
 def train_config_from_flags() -> TrainConfig:
     return TrainConfig(batch_size=FLAGS.train_batch_size, save_secs=FLAGS.train_save_secs,
                        summary_secs=FLAGS.train_summary_secs, max_steps=FLAGS.train_max_steps,
-                       jit=FLAGS.train_jit).validate()
+                       jit=FLAGS.train_jit, precision=FLAGS.train_precision).validate()
 
 
 def parse_positionals(argv: Sequence[str], modes: Sequence[str]) -> tuple[str, str]:

@@ -16,6 +16,7 @@ SLICE_LENS = (16384, 32768, 65536)
 LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
 UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclasses.dataclass
@@ -33,6 +34,7 @@ class DataConfig:
     normalize: bool = True
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
+    cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
 
     def resolved(self) -> "DataConfig":
         """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""
@@ -119,6 +121,7 @@ class TrainConfig:
     summary_secs: int = 120
     max_steps: int | None = None
     jit: str = "auto"
+    precision: str = "float32"
 
     def validate(self) -> "TrainConfig":
         if self.batch_size < 1:
@@ -127,6 +130,8 @@ class TrainConfig:
             raise UserError(f"--train_max_steps must be 0 or more, not {self.max_steps}.")
         if self.jit not in ("auto", "on", "off"):
             raise UserError(f"--train_jit must be auto, on or off, not {self.jit!r}.")
+        if self.precision not in PRECISIONS:
+            raise UserError(f"--train_precision must be one of {PRECISIONS}, not {self.precision!r}.")
         return self
 
 
@@ -175,6 +180,9 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
             details = ", ".join(f"{k}={before[k]!r} (now {after.get(k)!r})" for k in changed)
             raise UserError(f"{train_dir} holds a model built with {details}: pass the same model flags "
                             "to resume it, or choose a new train_dir.")
+        if (previous.train.precision == "mixed_float16") != (run.train.precision == "mixed_float16"):
+            raise UserError(f"{train_dir} was trained with --train_precision {previous.train.precision}, whose "
+                            "checkpoints differ (loss-scale state): resume with it or choose a new train_dir.")
         if previous.model.loss != run.model.loss:
             raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")

@@ -24,6 +24,7 @@ from wavegan.errors import UserError
 log = logging.getLogger("wavegan")
 
 SHUFFLE_BUFFER_EXAMPLES = 4096
+CACHE_SHUFFLE_FILES = 1024
 # The original prefetched 4 × batch_size *batches* (256 × 64 × 16384 floats ≈ 1 GB); 4 × batch_size
 # examples is what it meant.
 PREFETCH_BATCHES_OF_EXAMPLES = 4
@@ -142,7 +143,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
                     shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES) -> tf.data.Dataset:
     """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets."""
     paths = tf.data.Dataset.from_tensor_slices([f.path for f in files])
-    if shuffle:
+    if shuffle and not cfg.cache:
         paths = paths.shuffle(len(files), reshuffle_each_iteration=True)
     if cfg.fast_wav:
         decoded = paths.map(lambda p: _decode_wav_native(p, cfg), num_parallel_calls=num_parallel_calls,
@@ -151,6 +152,12 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     else:
         decode = _FileDecoder(cfg).tf_decode
         decoded = paths.map(decode, num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+    if cfg.cache:
+        # Decode once; later epochs read the cache. Files are then shuffled after it (a shuffle before
+        # a cache would be frozen into it) in a buffer of at most CACHE_SHUFFLE_FILES decoded files.
+        decoded = decoded.cache("" if cfg.cache == "memory" else cfg.cache)
+        if shuffle:
+            decoded = decoded.shuffle(min(len(files), CACHE_SHUFFLE_FILES), reshuffle_each_iteration=True)
     examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slice_audio(samples, cfg)))
     if repeat:
         # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of

@@ -78,7 +78,7 @@ class UpsamplingGenerator(keras.Model):
                 x = ops.relu(x)
         if self.pp_filt is not None:
             x = self.pp_filt(x)
-        return x
+        return ops.cast(x, "float32")  # audio / spectrograms leave in float32 under mixed precision
 
 
 class DownsamplingDiscriminator(keras.Model):
@@ -111,7 +111,8 @@ class DownsamplingDiscriminator(keras.Model):
             x = ops.leaky_relu(x, negative_slope=0.2)
             if shuffle is not None:
                 x = shuffle(x, training=training)
-        return ops.squeeze(self.logit(self.flatten(x)), axis=-1)
+        # Logits in float32 under mixed precision: the losses and the gradient penalty stay exact.
+        return ops.cast(ops.squeeze(self.logit(self.flatten(x)), axis=-1), "float32")
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],)

@@ -68,10 +68,12 @@ class AdversarialTrainer(keras.Model):
                 with tf.GradientTape() as penalty_tape:
                     penalty_tape.watch(interpolates)
                     interp_logits = self.discriminator(interpolates, training=True)
+                # The interpolates are float32, so is the gradient and the penalty, whatever the policy.
                 penalty = losses.gradient_penalty(penalty_tape.gradient(interp_logits, interpolates))
                 d_loss = d_loss + losses.GP_WEIGHT * penalty
+            scaled_d_loss = self.d_optimizer.scale_loss(d_loss)  # identity unless mixed_float16
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_d_loss, d_vars), d_vars))
         if self.loss_name == "wgan":
             for var in d_vars:
                 var.assign(ops.clip(var, -losses.WGAN_CLIP, losses.WGAN_CLIP))
@@ -83,8 +85,9 @@ class AdversarialTrainer(keras.Model):
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(z, training=True), training=True)
             g_loss = losses.generator_loss(self.loss_name, fake_logits)
+            scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_g_loss, g_vars), g_vars))
         return g_loss
 
     def train_step(self, real_batches):

@@ -75,11 +75,27 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step."""
+    previous_policy = keras.config.dtype_policy()
+    if run.train.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
+        log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
+                    "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
+    keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
+    try:
+        return _train(train_dir, run, files, kind, print_fn)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
+           print_fn: Callable[[str], None]) -> int:
     os.makedirs(train_dir, exist_ok=True)
     generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
     trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
-    trainer.compile(losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss),
-                    run.model.loss, jit_compile=resolve_jit(run.train.jit))
+    g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
+    if run.train.precision == "mixed_float16":
+        g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
+                                    keras.optimizers.LossScaleOptimizer(d_optimizer))
+    trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=resolve_jit(run.train.jit))
     trainer.build_for_training(kind.critic_input_shape(run))
     describe_parameters(generator, print_fn)
     describe_parameters(discriminator, print_fn)

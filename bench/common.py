@@ -1,0 +1,60 @@
+"""Shared by the bench scripts: machine description, timing, peak memory, and appending to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Callable
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "benchmarks.md")
+# Measured fp32 matmul peak of the development machine (../shared/PERF_NOTES.md), for the share-of-peak column.
+CPU_FP32_PEAK_GFLOPS = 400.0
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return (f"{cpu}, {os.cpu_count()} cores, {'GPU: ' + str(len(gpus)) if gpus else 'no GPU'}, "
+            f"TensorFlow {tf.__version__}, Python {platform.python_version()}")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def median_seconds(run: Callable[[], None], repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def record(title: str, table: list[str], notes: str = "") -> None:
+    """Prints the table and appends it, with machine, command and date, to docs/benchmarks.md."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = "python " + " ".join([os.path.relpath(os.path.abspath(sys.argv[0]), repo)] + sys.argv[1:])
+    block = [f"### {title}", "", f"- machine: {machine()}", f"- command: `{command}`",
+             f"- date: {datetime.date.today().isoformat()}", "", *table, ""]
+    if notes:
+        block += [notes, ""]
+    text = "\n".join(block)
+    print(text)
+    with open(RESULTS, "a") as f:
+        f.write(text + "\n")

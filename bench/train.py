@@ -1,0 +1,92 @@
+"""Training speed: seconds per iteration (5 critic + 1 generator step), examples/s, peak memory, FLOPs.
+
+    python bench/train.py --dim 16 --batch 16 --precision float32 mixed_bfloat16 --iterations 10 --repeats 3
+
+Synthetic real batches (the input pipeline has its own bench), after warm-up, median of --repeats runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import common  # noqa: F401  (sets up the path and TF logging)
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wavegan import losses
+from wavegan.models import WaveGANDiscriminator, WaveGANGenerator, layer_plan
+from wavegan.trainer import AdversarialTrainer
+
+
+def forward_flops(dim: int, slice_len: int = 16384, channels: int = 1, kernel_len: int = 25,
+                  latent_dim: int = 100) -> tuple[float, float]:
+    """Multiply-adds × 2 of one example through G and D, from the layer shapes (SPEC §3)."""
+    strides, multipliers = layer_plan(slice_len)
+    g_channels = [dim * m for m in multipliers] + [channels]
+    g = 2.0 * latent_dim * 16 * g_channels[0]
+    length = 16
+    for stride, c_in, c_out in zip(strides, g_channels[:-1], g_channels[1:]):
+        g += 2.0 * length * kernel_len * c_in * c_out  # transposed conv: every input sample × kernel
+        length *= stride
+    d_channels = [channels] + [dim * m for m in reversed(multipliers)]
+    d, length = 0.0, slice_len
+    for stride, c_in, c_out in zip(strides, d_channels[:-1], d_channels[1:]):
+        length = math.ceil(length / stride)
+        d += 2.0 * length * kernel_len * c_in * c_out
+    return g, d + 2.0 * length * d_channels[-1]
+
+
+def iteration_flops(g: float, d: float, batch: int, nupdates: int = 5) -> float:
+    """Per critic step: G forward, D forward+backward on real and fake (3 passes each), D on the
+    interpolates with the penalty's double backward (≈4 passes); generator step: 3 G + 3 D passes."""
+    return batch * (nupdates * (g + 10 * d) + 3 * g + 3 * d)
+
+
+def bench(dim: int, batch: int, slice_len: int, precision: str, jit: bool, iterations: int, repeats: int):
+    keras.config.set_dtype_policy(precision)
+    g, d = WaveGANGenerator(dim=dim, slice_len=slice_len), WaveGANDiscriminator(dim=dim, slice_len=slice_len)
+    g_opt, d_opt = losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp")
+    if precision == "mixed_float16":
+        g_opt, d_opt = keras.optimizers.LossScaleOptimizer(g_opt), keras.optimizers.LossScaleOptimizer(d_opt)
+    trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5)
+    trainer.compile(g_opt, d_opt, "wgan-gp", jit_compile=jit)
+    trainer.build_for_training((slice_len, 1))
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, slice_len, 1)).astype(np.float32))
+    data = tf.data.Dataset.from_tensors(real).repeat()
+    trainer.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace and warm up
+    seconds, _ = common.median_seconds(
+        lambda: trainer.fit(data, steps_per_epoch=iterations, epochs=1, verbose=0), repeats)
+    keras.config.set_dtype_policy("float32")
+    return seconds / iterations
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dim", type=int, nargs="+", default=[16])
+    parser.add_argument("--batch", type=int, nargs="+", default=[16])
+    parser.add_argument("--slice_len", type=int, default=16384)
+    parser.add_argument("--precision", nargs="+", default=["float32"])
+    parser.add_argument("--jit", choices=["on", "off"], nargs="+", default=["off"])
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    rows = ["| dim | batch | slice | precision | XLA | s / iteration | examples / s | TFLOP / iteration | "
+            "GFLOP/s | share of fp32 peak | peak RSS (MB) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for dim in args.dim:
+        for batch in args.batch:
+            for precision in args.precision:
+                for jit in args.jit:
+                    seconds = bench(dim, batch, args.slice_len, precision, jit == "on", args.iterations, args.repeats)
+                    flops = iteration_flops(*forward_flops(dim, args.slice_len), batch)
+                    rate = flops / seconds / 1e9
+                    rows.append(f"| {dim} | {batch} | {args.slice_len} | {precision} | {jit} | {seconds:.3f} | "
+                                f"{batch * 6 / seconds:.1f} | {flops / 1e12:.3f} | {rate:.0f} | "
+                                f"{rate / common.CPU_FP32_PEAK_GFLOPS:.0%} | {common.peak_rss_mb():.0f} |")
+    common.record("Training iteration", rows, "examples/s counts the 6 batches an iteration consumes "
+                  "(5 real for the critic, 1 generated for G). Peak RSS is the process maximum so far.")
+
+
+if __name__ == "__main__":
+    main()
