@@ -37,7 +37,8 @@ def main() -> None:
             z = tf.constant(np.random.uniform(-1, 1, (batch, 100)).astype(np.float32))
             serving(z=z)  # warm up
             runs = max(1, args.clips // batch)
-            seconds, _ = common.median_seconds(lambda: [serving(z=z)["G_z"].numpy() for _ in range(runs)], args.repeats)
+            seconds, _ = common.median_seconds(
+                lambda z=z, runs=runs: [serving(z=z)["G_z"].numpy() for _ in range(runs)], args.repeats)
             clips_per_s = runs * batch / seconds
             rows.append(f"| {args.dim} | {batch} | {clips_per_s:.1f} | {clips_per_s * 16384 / 16000:.1f} | "
                         f"{common.peak_rss_mb():.0f} |")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import time
 from typing import Callable
 
 import numpy as np
@@ -51,32 +50,27 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
     writer = tf.summary.create_file_writer(incept_dir)
     best_path = os.path.join(incept_dir, "best.json")
     best = json.load(open(best_path)) if os.path.exists(best_path) else {"step": None, "incept_mean": 0.0}
-    done = None
-    while True:
-        latest = checkpoints.latest_checkpoint(train_dir)
-        if latest and latest != done:
-            checkpoints.restore_generator(generator, latest)
-            step = checkpoints.checkpoint_step(latest)
-            mean, std = metrics.inception_score(classifier.predict_proba(generated_clips(generator, kind, latents)), k)
-            with writer.as_default(step=step):
-                tf.summary.scalar("incept_mean", mean)
-                tf.summary.scalar("incept_std", std)
-            writer.flush()
-            line = f"step {step}: Inception score {mean:.4f} ± {std:.4f}"
-            if mean > best["incept_mean"]:
-                keep_best(generator, incept_dir, step)
-                best = {"step": step, "incept_mean": mean, "incept_std": std}
-                with open(best_path + ".tmp", "w") as f:
-                    json.dump(best, f)
-                os.replace(best_path + ".tmp", best_path)
-                line += " (best so far, kept)"
-            print_fn(line)
-            done = latest
-        if once:
-            if not latest:
-                print_fn(f"No checkpoint in {train_dir} yet.")
-            return
-        time.sleep(poll_secs)
+
+    def score(latest: str) -> None:
+        nonlocal best
+        checkpoints.restore_generator(generator, latest)
+        step = checkpoints.checkpoint_step(latest)
+        mean, std = metrics.inception_score(classifier.predict_proba(generated_clips(generator, kind, latents)), k)
+        with writer.as_default(step=step):
+            tf.summary.scalar("incept_mean", mean)
+            tf.summary.scalar("incept_std", std)
+        writer.flush()
+        line = f"step {step}: Inception score {mean:.4f} ± {std:.4f}"
+        if mean > best["incept_mean"]:
+            keep_best(generator, incept_dir, step)
+            best = {"step": step, "incept_mean": mean, "incept_std": std}
+            with open(best_path + ".tmp", "w") as f:
+                json.dump(best, f)
+            os.replace(best_path + ".tmp", best_path)
+            line += " (best so far, kept)"
+        print_fn(line)
+
+    checkpoints.watch(train_dir, score, poll_secs, once, print_fn)
 
 
 def keep_best(generator, incept_dir: str, step: int) -> str:

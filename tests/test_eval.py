@@ -12,7 +12,6 @@ import soundfile
 
 from eval import metrics
 from eval.classifier import load_classifier, load_labelled, train_classifier
-from eval.score import score_clips
 from tests import helpers
 from tests.helpers import TINY, event_tags
 

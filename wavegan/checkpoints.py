@@ -11,6 +11,7 @@ import glob
 import os
 import re
 import shutil
+import time
 from typing import Callable
 
 import keras
@@ -73,6 +74,22 @@ def remove_partial_saves(train_dir: str) -> list[str]:
         shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)
         removed.append(path)
     return removed
+
+
+def watch(train_dir: str, handle: Callable[[str], None], poll_secs: float = 1.0, once: bool = False,
+          print_fn: Callable[[str], None] = print) -> None:
+    """Calls handle(prefix) each time a newer checkpoint appears, until killed (or once, for the newest)."""
+    done = None
+    while True:
+        latest = latest_checkpoint(train_dir)
+        if latest and latest != done:
+            handle(latest)
+            done = latest
+        if once:
+            if not latest:
+                print_fn(f"No checkpoint in {train_dir} yet.")
+            return
+        time.sleep(poll_secs)
 
 
 def resolve_checkpoint(train_dir: str, checkpoint: str | None = None) -> str:

@@ -9,7 +9,6 @@ with the post-processing filter its frequency response (`<step>_ppfilt.png`, ima
 from __future__ import annotations
 
 import os
-import time
 from typing import Callable
 
 import keras
@@ -61,16 +60,9 @@ def run_preview(train_dir: str, kind: GanKind, preview_n: int = 32,
     generator = kind.build_generator(run)
     generator.build((None, run.model.latent_dim))
     writer = tf.summary.create_file_writer(preview_dir)
-    done = None
     if not once:
         print_fn(f"Previewing new checkpoints of {train_dir} (Ctrl-C to stop).")
-    while True:
-        latest = checkpoints.latest_checkpoint(train_dir)
-        if latest and latest != done:
-            print_fn(f"wrote {preview_checkpoint(generator, kind, latest, run, latents, preview_dir, writer)}")
-            done = latest
-        if once:
-            if not latest:
-                print_fn(f"No checkpoint in {train_dir} yet.")
-            return
-        time.sleep(poll_secs)
+    checkpoints.watch(
+        train_dir, lambda latest: print_fn(
+            f"wrote {preview_checkpoint(generator, kind, latest, run, latents, preview_dir, writer)}"),
+        poll_secs, once, print_fn)
