@@ -18,10 +18,9 @@ import tensorflow as tf
 from eval import metrics
 from eval.classifier import load_classifier
 from wavegan import checkpoints
-from wavegan.config import load_run_config
 from wavegan.errors import UserError
 from wavegan.gan import GanKind
-from wavegan.generate import fixed_latents
+from wavegan.preview import open_follower
 
 INCEPT_DIR = "incept"
 
@@ -35,19 +34,13 @@ def generated_clips(generator, kind: GanKind, latents: np.ndarray, batch: int = 
 
 def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 5000, k: int = 10,
                poll_secs: float = 1.0, once: bool = False, print_fn: Callable[[str], None] = print) -> None:
-    run = load_run_config(train_dir)
-    if run.data.slice_len != 16384:
-        raise UserError("incept scores 16384-sample clips (the classifier's input); this run makes "
-                        f"{run.data.slice_len}.")
     if n < k or n % k:
         raise UserError(f"--incept_n ({n}) must be a multiple of --incept_k ({k}).")
     classifier = load_classifier(classifier_path)
-    incept_dir = os.path.join(train_dir, INCEPT_DIR)
-    os.makedirs(incept_dir, exist_ok=True)
-    latents = fixed_latents(os.path.join(incept_dir, "z.npy"), n, run.model.latent_dim)
-    generator = kind.build_generator(run)
-    generator.build((None, run.model.latent_dim))
-    writer = tf.summary.create_file_writer(incept_dir)
+    run, incept_dir, latents, generator, writer = open_follower(train_dir, kind, INCEPT_DIR, n)
+    if run.data.slice_len != 16384:
+        raise UserError("incept scores 16384-sample clips (the classifier's input); this run makes "
+                        f"{run.data.slice_len}.")
     best_path = os.path.join(incept_dir, "best.json")
     best = json.load(open(best_path)) if os.path.exists(best_path) else {"step": None, "incept_mean": 0.0}
 

@@ -50,16 +50,22 @@ def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, r
     return wav_path
 
 
+def open_follower(train_dir: str, kind: GanKind, subdir: str, n_latents: int):
+    """What a mode that follows training's checkpoints needs (preview, incept): the run's config, its own
+    folder with fixed latents (`z.npy`) and an event writer, and a built generator to restore into."""
+    run = load_run_config(train_dir)
+    folder = os.path.join(train_dir, subdir)
+    os.makedirs(folder, exist_ok=True)
+    latents = fixed_latents(os.path.join(folder, "z.npy"), n_latents, run.model.latent_dim)
+    generator = kind.build_generator(run)
+    generator.build((None, run.model.latent_dim))
+    return run, folder, latents, generator, tf.summary.create_file_writer(folder)
+
+
 def run_preview(train_dir: str, kind: GanKind, preview_n: int = 32,
                 poll_secs: float = 1.0, once: bool = False, print_fn: Callable[[str], None] = print) -> None:
     """Previews every new checkpoint until killed (or the newest one, with once=True)."""
-    run = load_run_config(train_dir)
-    preview_dir = os.path.join(train_dir, PREVIEW_DIR)
-    os.makedirs(preview_dir, exist_ok=True)
-    latents = fixed_latents(os.path.join(preview_dir, "z.npy"), preview_n, run.model.latent_dim)
-    generator = kind.build_generator(run)
-    generator.build((None, run.model.latent_dim))
-    writer = tf.summary.create_file_writer(preview_dir)
+    run, preview_dir, latents, generator, writer = open_follower(train_dir, kind, PREVIEW_DIR, preview_n)
     if not once:
         print_fn(f"Previewing new checkpoints of {train_dir} (Ctrl-C to stop).")
     checkpoints.watch(
