@@ -2,13 +2,16 @@
 
     python bench/train.py --dim 16 --batch 16 --precision float32 mixed_bfloat16 --iterations 10 --repeats 3
 
-Synthetic real batches (the input pipeline has its own bench), after warm-up, median of --repeats runs.
+Synthetic real batches (the input pipeline has its own bench); after 3 warm-up steps, the median of
+--iterations × --repeats steps timed one by one.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import statistics
+import time
 
 import common  # noqa: F401  (sets up the path and TF logging)
 import keras
@@ -44,6 +47,20 @@ def iteration_flops(g: float, d: float, batch: int, nupdates: int = 5) -> float:
     return batch * (nupdates * (g + 10 * d) + 3 * g + 3 * d)
 
 
+class StepTimer(keras.callbacks.Callback):
+    """Wall seconds of every training step (TensorFlow runs a step synchronously on the host)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds: list[float] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+
 def bench(dim: int, batch: int, slice_len: int, precision: str, jit: bool, iterations: int, repeats: int):
     keras.config.set_dtype_policy(precision)
     g, d = WaveGANGenerator(dim=dim, slice_len=slice_len), WaveGANDiscriminator(dim=dim, slice_len=slice_len)
@@ -55,11 +72,14 @@ def bench(dim: int, batch: int, slice_len: int, precision: str, jit: bool, itera
     trainer.build_for_training((slice_len, 1))
     real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, slice_len, 1)).astype(np.float32))
     data = tf.data.Dataset.from_tensors(real).repeat()
-    trainer.fit(data, steps_per_epoch=2, epochs=1, verbose=0)  # trace and warm up
-    seconds, _ = common.median_seconds(
-        lambda: trainer.fit(data, steps_per_epoch=iterations, epochs=1, verbose=0), repeats)
+    # Steps are timed inside one fit: timing whole fit calls adds each call's set-up (iterator,
+    # callbacks), which at d=8 made the figure swing by a third between runs.
+    timer = StepTimer()
+    warmup = 3
+    trainer.fit(data, steps_per_epoch=warmup + iterations * repeats, epochs=1, verbose=0, callbacks=[timer])
+    seconds = statistics.median(timer.seconds[warmup:])
     keras.config.set_dtype_policy("float32")
-    return seconds / iterations
+    return seconds
 
 
 def main() -> None:

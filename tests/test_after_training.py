@@ -278,3 +278,25 @@ def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_p
     assert not glob.glob(os.path.join(train_dir, "*_temp*"))
     assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == step + 2
     assert not os.path.exists(os.path.join(train_dir, "infer", "saved_model.staging"))
+
+
+def test_sigterm_stops_after_the_current_step_and_saves_it(tmp_path):
+    """A scheduler's SIGTERM (or `timeout`, or Ctrl-C) with no checkpoint due: the step reached is saved."""
+    train_dir = str(tmp_path)
+    cmd = [sys.executable, os.path.join(helpers.REPO, "train_wavegan.py"), "train", train_dir, *TINY,
+           "--train_save_secs", "3600", "--train_summary_secs", "3600"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=helpers.script_env())
+    lines = []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("step "):  # the first progress line: training runs, nothing saved yet
+            break
+    assert newest_step(train_dir) == 0
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=120)
+    lines += rest.splitlines()
+    assert proc.returncode == 0, "\n".join(lines)
+    assert any(line.startswith("SIGTERM received") for line in lines)
+    last_reported = int([line for line in lines if line.startswith("step ")][-1].split()[1])
+    assert newest_step(train_dir) == last_reported >= 1
+    assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == last_reported

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from wavegan.layers import PhaseShuffle
+from wavegan.layers import PhaseShuffle, leaky_relu
 
 
 def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
@@ -56,3 +56,27 @@ def test_config_round_trip():
     assert (clone.rad, clone.seed, clone.name) == (4, 7, "ps")
     with pytest.raises(ValueError):
         PhaseShuffle(-1)
+
+
+def test_leaky_relu_matches_keras_in_value_first_and_second_derivative():
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 32, 3)).astype(np.float32))
+    kernel = tf.Variable(np.random.default_rng(1).normal(size=(5, 3, 2)).astype(np.float32))
+
+    def penalty_grad(activation):
+        # d/dkernel of ‖d f / d x‖², f = sum(activation(conv(x))): the gradient penalty's double backward.
+        with tf.GradientTape() as outer:
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = tf.reduce_sum(activation(tf.nn.conv1d(x, kernel, 1, "SAME")) ** 2)
+            g = inner.gradient(y, x)
+            norm = tf.reduce_sum(g ** 2)
+        return y, g, outer.gradient(norm, kernel)
+
+    ours = penalty_grad(lambda t: leaky_relu(t, 0.2))
+    reference = penalty_grad(lambda t: ops.leaky_relu(t, 0.2))
+    for a, b in zip(ours, reference):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(ops.convert_to_numpy(leaky_relu(ops.convert_to_tensor([-1.0, 0.0, 2.0]), 0.2)),
+                                  np.array([-0.2, 0.0, 2.0], np.float32))

@@ -1,4 +1,5 @@
-"""fit() callbacks of the train mode: timed checkpoints, TensorBoard summaries, progress, step limit.
+"""fit() callbacks of the train mode: timed checkpoints, TensorBoard summaries, progress, step limit,
+graceful stop on SIGTERM/SIGINT.
 
 All of them count in generator updates (`trainer.step`), which is what the original called a step.
 """
@@ -6,6 +7,8 @@ All of them count in generator updates (`trainer.step`), which is what the origi
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from typing import Callable, Iterator
 
@@ -181,6 +184,40 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if int(self.step.numpy()) >= self.max_steps:
             self.model.stop_training = True
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """SIGTERM or SIGINT (Ctrl-C) ends training after the current step, so the checkpoint written when
+    training ends holds that step (a scheduler's kill or `timeout` loses nothing). A second signal
+    stops at once, as before."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, print_fn: Callable[[str], None] = print):
+        super().__init__()
+        self.print_fn = print_fn
+        self.previous: dict = {}
+        self.received = None
+
+    def _handle(self, signum, frame):
+        self.received = signal.Signals(signum).name
+        for sig, handler in self.previous.items():  # the next signal gets the old behaviour
+            signal.signal(sig, handler)
+        self.print_fn(f"{self.received} received: stopping after this step and saving a checkpoint "
+                      "(send it again to stop at once).")
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():  # handlers can only be set there
+            self.previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.received:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.received is None:
+            for sig, handler in self.previous.items():
+                signal.signal(sig, handler)
 
 
 class TrainingDiverged(RuntimeError):

@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import PhaseShuffle
+from wavegan.layers import PhaseShuffle, leaky_relu
 
 
 def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
@@ -108,7 +108,7 @@ class DownsamplingDiscriminator(keras.Model):
             if bn is not None:
                 # The original's D batch norm always uses batch statistics (SPEC §3.3).
                 x = bn(x, training=True)
-            x = ops.leaky_relu(x, negative_slope=0.2)
+            x = leaky_relu(x, 0.2)
             if shuffle is not None:
                 x = shuffle(x, training=training)
         # Logits in float32 under mixed precision: the losses and the gradient penalty stay exact.

@@ -127,6 +127,7 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
 
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
+        cbs.StopOnSignal(print_fn),
         cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
         cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
                            summary_real, run.data.sample_rate, kind),

@@ -1,0 +1,172 @@
+"""Where an iteration's time goes: each part of the train step timed on its own.
+
+    python bench/profile_step.py --dim 16 --batch 16
+
+Parts, each a tf.function timed after warm-up (median of --repeats runs of --calls calls):
+the whole iteration through `fit` (what training does) and through a bare tf.function (no Keras loop),
+one critic step and its pieces (G forward, D forward + backward on real and fake, the gradient
+penalty's double backward, the optimiser update), one generator step, and every discriminator and
+generator layer forward and forward + backward. Shares are of the bare iteration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import common  # noqa: F401  (sets up the path and TF logging)
+import keras
+import numpy as np
+import tensorflow as tf
+
+from wavegan import losses, models
+from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavegan.trainer import AdversarialTrainer
+
+
+def timed(fn, calls: int, repeats: int, *args) -> float:
+    """Median seconds of one call of `fn` (results fetched to the host, so asynchronous work counts)."""
+    def run():
+        for _ in range(calls):
+            out = fn(*args)
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, out)
+    run()
+    return common.median_seconds(run, repeats)[0] / calls
+
+
+def layer_rows(model: keras.Model, x, prefix: str, calls: int, repeats: int) -> list[tuple[str, float, float]]:
+    """(name, forward s, forward+backward s) for every conv layer of `model`, fed its real input."""
+    rows = []
+    convs = getattr(model, "downconvs", None) or model.upconvs
+    if prefix == "G":
+        x = model.z_reshape(model.z_project(x))
+    for conv in convs:
+        forward = tf.function(lambda t, conv=conv: conv(t))
+
+        @tf.function
+        def both(t, conv=conv):
+            with tf.GradientTape() as tape:
+                tape.watch(t)
+                y = conv(t)
+            return tape.gradient(y, [t] + conv.trainable_variables)
+        rows.append((f"{prefix} {conv.name} {tuple(x.shape[1:])}→{tuple(conv.compute_output_shape(x.shape)[1:])}",
+                     timed(forward, calls, repeats, x), timed(both, calls, repeats, x)))
+        x = conv(x)
+    return rows
+
+
+def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
+    """Before/after of the discriminator's activation: TensorFlow's LeakyRelu op (whose second
+    derivative back-propagates zeros through D(x̂)) against `layers.leaky_relu`, iterations interleaved
+    in one process so that machine noise hits both alike."""
+    def make_step(activation):
+        models.leaky_relu = activation  # looked up when the step is traced
+        trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
+        trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+        trainer.build_for_training((16384, 1))
+        step = tf.function(trainer.train_step)
+        step(real_batches)["d_loss"].numpy()
+        return step
+
+    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, 16384, 1)).astype(np.float32))
+    current = models.leaky_relu
+    steps_by_name = {"before: keras.ops.leaky_relu": make_step(lambda x, slope: keras.ops.leaky_relu(x, slope)),
+                     "after: wavegan.layers.leaky_relu": make_step(current)}
+    models.leaky_relu = current
+    seconds = {name: [] for name in steps_by_name}
+    for _ in range(steps):
+        for name, step in steps_by_name.items():
+            start = time.perf_counter()
+            step(real_batches)["d_loss"].numpy()
+            seconds[name].append(time.perf_counter() - start)
+    rows = [f"| D activation (d={dim}, batch {batch}, {steps} interleaved iterations) | median s / iteration | "
+            "min |", "|---|---|---|"]
+    rows += [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} |" for name, s in seconds.items()]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dim", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--phaseshuffle", type=int, default=2)
+    parser.add_argument("--calls", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compare_steps", type=int, default=0,
+                        help="also time this many interleaved iterations before/after the activation change")
+    parser.add_argument("--no_record", action="store_true", help="print only")
+    args = parser.parse_args()
+    calls, repeats, batch = args.calls, args.repeats, args.batch
+
+    g = WaveGANGenerator(dim=args.dim)
+    d = WaveGANDiscriminator(dim=args.dim, phaseshuffle_rad=args.phaseshuffle)
+    trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5, seed=0)
+    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+    trainer.build_for_training((16384, 1))
+    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, 16384, 1)).astype(np.float32))
+    real, z = real_batches[0], tf.random.uniform((batch, 100), -1, 1)
+    fake = g(z, training=True)
+
+    data = tf.data.Dataset.from_tensors(real_batches).repeat()
+    trainer.fit(data, steps_per_epoch=2, epochs=1, verbose=0)
+    fit_seconds = common.median_seconds(
+        lambda: trainer.fit(data, steps_per_epoch=calls, epochs=1, verbose=0), repeats)[0] / calls
+
+    def d_forward_backward(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(d(x, training=True))
+        return tape.gradient(loss, d.trainable_variables)
+
+    def penalty_double_backward(x, y):
+        alpha = losses.interpolation_weights(batch, 3, trainer.seed_generator)
+        with tf.GradientTape() as tape:
+            interpolates = x + alpha * (y - x)
+            with tf.GradientTape() as inner:
+                inner.watch(interpolates)
+                logits = d(interpolates, training=True)
+            penalty = losses.gradient_penalty(inner.gradient(logits, interpolates))
+        return tape.gradient(penalty, d.trainable_variables)
+
+    def penalty_forward_backward(x, y):
+        alpha = losses.interpolation_weights(batch, 3, trainer.seed_generator)
+        interpolates = x + alpha * (y - x)
+        with tf.GradientTape() as inner:
+            inner.watch(interpolates)
+            logits = d(interpolates, training=True)
+        return inner.gradient(logits, interpolates)
+
+    grads = [tf.zeros_like(v) for v in d.trainable_variables]
+    parts = [
+        ("iteration through fit (training's path)", fit_seconds),
+        ("iteration, bare tf.function", timed(tf.function(trainer.train_step), calls, repeats, real_batches)),
+        ("critic step", timed(tf.function(trainer.critic_step), calls, repeats, real)),
+        ("  G forward (fresh fake batch)", timed(tf.function(lambda t: g(t, training=True)), calls, repeats, z)),
+        ("  D forward", timed(tf.function(lambda t: d(t, training=True)), calls, repeats, real)),
+        ("  D forward + backward (one of real, fake)", timed(tf.function(d_forward_backward), calls, repeats, real)),
+        ("  penalty: D forward + input gradient", timed(tf.function(penalty_forward_backward), calls, repeats,
+                                                        real, fake)),
+        ("  penalty: + double backward to weights", timed(tf.function(penalty_double_backward), calls, repeats,
+                                                          real, fake)),
+        ("  D optimiser update", timed(tf.function(lambda: trainer.d_optimizer.apply_gradients(
+            zip(grads, d.trainable_variables))), calls, repeats)),
+        ("generator step", timed(tf.function(trainer.generator_step), calls, repeats, tf.constant(batch))),
+    ]
+    iteration = parts[1][1]
+    rows = [f"| part (d={args.dim}, batch {batch}, phase shuffle {args.phaseshuffle}) | ms | share of iteration |",
+            "|---|---|---|"]
+    rows += [f"| {name} | {seconds * 1e3:.1f} | {seconds / iteration:.0%} |" for name, seconds in parts]
+    rows += ["", "| layer (input → output) | forward ms | forward + backward ms |", "|---|---|---|"]
+    rows += [f"| {name} | {f * 1e3:.2f} | {fb * 1e3:.2f} |"
+             for name, f, fb in layer_rows(d, real, "D", calls, repeats) + layer_rows(g, z, "G", calls, repeats)]
+    if args.compare_steps:
+        rows += [""] + compare_activations(args.dim, batch, args.compare_steps)
+    if args.no_record:
+        print("\n".join(rows))
+    else:
+        common.record("Train step profile", rows, "Critic steps are 5 of an iteration; the penalty rows include "
+                      "the D forward they need.")
+
+
+if __name__ == "__main__":
+    main()

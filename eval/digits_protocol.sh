@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# "Does it learn?" on the spoken-digit corpus (docs/results.md): WaveGAN with phase shuffle 2 and 0 and
+# SpecGAN trained side by side for $MINUTES each with the paper's recipe at a reduced size, each with an
+# `incept` follower scoring its checkpoints, then every model's last checkpoint scored against the corpus.
+#
+#   MINUTES=80 DIM=16 BATCH=16 bash eval/digits_protocol.sh      # writes runs/digits/
+#
+# `timeout` sends SIGTERM at the deadline; training stops after that step and saves it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+OUT=${OUT:-runs/digits}
+MINUTES=${MINUTES:-80}
+DIM=${DIM:-16}
+BATCH=${BATCH:-16}
+SCORE_N=${SCORE_N:-2000}
+INCEPT_N=${INCEPT_N:-1000}
+# Three trainers share the machine: one compute thread each instead of each spreading over every core.
+export TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} TF_NUM_INTEROP_THREADS=${TF_NUM_INTEROP_THREADS:-1}
+mkdir -p "$OUT"
+
+[ -d data/digits/train ] || $PY data/make_digits.py --out_dir data/digits --per_digit 300
+DATA=(--data_dir data/digits/train --data_first_slice --data_pad_end)
+TRAIN=("${DATA[@]}" --data_cache memory --train_batch_size "$BATCH" --train_save_secs 480 --train_summary_secs 240)
+[ -f "$OUT/moments.npz" ] || $PY train_specgan.py moments "$OUT/specgan" "${DATA[@]}" --data_moments_fp "$OUT/moments.npz"
+
+declare -A SCRIPT=([wavegan_ps2]=train_wavegan.py [wavegan_ps0]=train_wavegan.py [specgan]=train_specgan.py)
+declare -A MODEL=([wavegan_ps2]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 2"
+                  [wavegan_ps0]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 0"
+                  [specgan]="--specgan_dim $DIM --data_moments_fp $OUT/moments.npz")
+trainers=() followers=()
+for name in wavegan_ps2 wavegan_ps0 specgan; do
+    # shellcheck disable=SC2086
+    ( /usr/bin/time -f "wall %e s" timeout -s TERM "${MINUTES}m" \
+        $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${MODEL[$name]} ) > "$OUT/$name.train.log" 2>&1 &
+    trainers+=($!)
+done
+sleep 60  # each train dir has its config.json by now
+for name in wavegan_ps2 wavegan_ps0 specgan; do
+    $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" > "$OUT/$name.incept.log" 2>&1 &
+    followers+=($!)
+done
+wait "${trainers[@]}" || true
+sleep 30  # let each follower score the final checkpoint
+kill "${followers[@]}" 2>/dev/null || true
+for name in wavegan_ps2 wavegan_ps0 specgan; do
+    $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" --incept_once >> "$OUT/$name.incept.log" 2>&1
+    $PY -m eval.score --classifier eval/digits_classifier.keras --model "$OUT/$name" --n "$SCORE_N" \
+        --real_dir data/digits/train --json "$OUT/$name.scores.json" > "$OUT/$name.scores.txt" 2>&1
+done
+$PY -m eval.score --classifier eval/digits_classifier.keras --audio_dir data/digits/train \
+    --audio_dir data/digits/test --real_dir data/digits/train --json "$OUT/real.scores.json" > "$OUT/real.scores.txt" 2>&1
+echo "done: $OUT"
