@@ -15,7 +15,7 @@ def leaky_relu(x, negative_slope: float = 0.2):
     TensorFlow's LeakyReluGrad does (its second derivative returns zeros_like(x), which every conv
     below then back-propagates as real work): about a fifth of each critic step.
     """
-    return x * ops.where(x > 0, 1.0, negative_slope)
+    return x * ops.cast(ops.where(x > 0, 1.0, negative_slope), x.dtype)  # bfloat16 x under mixed precision
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
