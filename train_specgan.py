@@ -4,7 +4,6 @@ moments.npz`, then `python train_specgan.py train TRAIN_DIR --data_dir AUDIO --d
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-import os
 
 from absl import app, flags
 
@@ -37,7 +36,7 @@ def main(argv):
     mode, train_dir = cli.parse_positionals(argv, MODES)
     from specgan import gan as specgan_gan  # after flag parsing: TensorFlow loads here
     from specgan.config import SpecGANConfig
-    from wavegan import config, data, training
+    from wavegan import config, data
     from wavegan.errors import UserError
 
     if mode in ("preview", "incept", "infer", "generate"):
@@ -58,12 +57,12 @@ def main(argv):
             latent_dim=FLAGS.specgan_latent_dim, kernel_len=FLAGS.specgan_kernel_len, dim=FLAGS.specgan_dim,
             batchnorm=FLAGS.specgan_batchnorm, disc_nupdates=FLAGS.specgan_disc_nupdates, loss=FLAGS.specgan_loss,
             genr_upsample=FLAGS.specgan_genr_upsample, ngl=FLAGS.specgan_ngl).validate())
-    os.makedirs(train_dir, exist_ok=True)
-    config.save_run_config(train_dir, run)
-    config.write_args_txt(train_dir, {"mode": mode, "train_dir": train_dir, **cli.flag_values()})
-    moments = specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp)
-    files = data.prepare_files(run.data, run.train.batch_size)
-    training.train(train_dir, run, files, specgan_gan.specgan_kind(moments, run.model.ngl))
+
+    def make_kind(chief: bool):
+        moments = specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=chief)
+        return specgan_gan.specgan_kind(moments, run.model.ngl)
+
+    cli.run_train_mode(train_dir, run, make_kind)
 
 
 if __name__ == "__main__":

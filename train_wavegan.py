@@ -3,7 +3,6 @@
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-import os
 
 from absl import app, flags
 
@@ -32,7 +31,7 @@ cli.define_after_training_flags()
 def main(argv):
     cli.setup_logging()
     mode, train_dir = cli.parse_positionals(argv, MODES)
-    from wavegan import config, data, gan, training  # after flag parsing: TensorFlow loads here
+    from wavegan import config, gan  # after flag parsing: TensorFlow loads here
 
     if mode != "train":
         cli.run_after_training_mode(mode, train_dir, lambda run_dir: cli.checked_kind(run_dir, gan.wavegan_kind()))
@@ -45,11 +44,7 @@ def main(argv):
             batchnorm=FLAGS.wavegan_batchnorm, disc_nupdates=FLAGS.wavegan_disc_nupdates,
             loss=FLAGS.wavegan_loss, genr_upsample=FLAGS.wavegan_genr_upsample, genr_pp=FLAGS.wavegan_genr_pp,
             genr_pp_len=FLAGS.wavegan_genr_pp_len, disc_phaseshuffle=FLAGS.wavegan_disc_phaseshuffle).validate())
-    os.makedirs(train_dir, exist_ok=True)
-    config.save_run_config(train_dir, run)
-    config.write_args_txt(train_dir, {"mode": mode, "train_dir": train_dir, **cli.flag_values()})
-    files = data.prepare_files(run.data, run.train.batch_size)
-    training.train(train_dir, run, files, gan.wavegan_kind())
+    cli.run_train_mode(train_dir, run, lambda chief: gan.wavegan_kind())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wavegan import losses, models
+from wavegan import losses, models, trainer_tf
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 from wavegan.trainer import AdversarialTrainer
 
@@ -69,7 +69,7 @@ def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
         step(real_batches)["d_loss"].numpy()
         return step
 
-    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, 16384, 1)).astype(np.float32))
+    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
     current = models.leaky_relu
     steps_by_name = {"before: keras.ops.leaky_relu": make_step(lambda x, slope: keras.ops.leaky_relu(x, slope)),
                      "after: wavegan.layers.leaky_relu": make_step(current)}
@@ -104,8 +104,8 @@ def main() -> None:
     trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5, seed=0)
     trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
     trainer.build_for_training((16384, 1))
-    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, 16384, 1)).astype(np.float32))
-    real, z = real_batches[0], tf.random.uniform((batch, 100), -1, 1)
+    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    real, z = real_batches[:, 0], tf.random.uniform((batch, 100), -1, 1)
     fake = g(z, training=True)
 
     data = tf.data.Dataset.from_tensors(real_batches).repeat()
@@ -119,7 +119,7 @@ def main() -> None:
         return tape.gradient(loss, d.trainable_variables)
 
     def penalty_double_backward(x, y):
-        alpha = losses.interpolation_weights(batch, 3, trainer.seed_generator)
+        alpha = tf.random.uniform((batch, 1, 1))
         with tf.GradientTape() as tape:
             interpolates = x + alpha * (y - x)
             with tf.GradientTape() as inner:
@@ -129,7 +129,7 @@ def main() -> None:
         return tape.gradient(penalty, d.trainable_variables)
 
     def penalty_forward_backward(x, y):
-        alpha = losses.interpolation_weights(batch, 3, trainer.seed_generator)
+        alpha = tf.random.uniform((batch, 1, 1))
         interpolates = x + alpha * (y - x)
         with tf.GradientTape() as inner:
             inner.watch(interpolates)
@@ -137,10 +137,13 @@ def main() -> None:
         return inner.gradient(logits, interpolates)
 
     grads = [tf.zeros_like(v) for v in d.trainable_variables]
+    noise = trainer.iteration_noise(batch)
     parts = [
         ("iteration through fit (training's path)", fit_seconds),
         ("iteration, bare tf.function", timed(tf.function(trainer.train_step), calls, repeats, real_batches)),
-        ("critic step", timed(tf.function(trainer.critic_step), calls, repeats, real)),
+        ("critic step", timed(tf.function(lambda r, n: trainer_tf.critic_step(trainer, r, n["critic_z"][0],
+                                                                              n["alpha"][0])),
+                              calls, repeats, real, noise)),
         ("  G forward (fresh fake batch)", timed(tf.function(lambda t: g(t, training=True)), calls, repeats, z)),
         ("  D forward", timed(tf.function(lambda t: d(t, training=True)), calls, repeats, real)),
         ("  D forward + backward (one of real, fake)", timed(tf.function(d_forward_backward), calls, repeats, real)),
@@ -150,7 +153,8 @@ def main() -> None:
                                                           real, fake)),
         ("  D optimiser update", timed(tf.function(lambda: trainer.d_optimizer.apply_gradients(
             zip(grads, d.trainable_variables))), calls, repeats)),
-        ("generator step", timed(tf.function(trainer.generator_step), calls, repeats, tf.constant(batch))),
+        ("generator step", timed(tf.function(lambda n: trainer_tf.generator_step(trainer, n["generator_z"])),
+                                 calls, repeats, noise)),
     ]
     iteration = parts[1][1]
     rows = [f"| part (d={args.dim}, batch {batch}, phase shuffle {args.phaseshuffle}) | ms | share of iteration |",

@@ -70,7 +70,7 @@ def bench(dim: int, batch: int, slice_len: int, precision: str, jit: bool, itera
     trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5)
     trainer.compile(g_opt, d_opt, "wgan-gp", jit_compile=jit)
     trainer.build_for_training((slice_len, 1))
-    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (5, batch, slice_len, 1)).astype(np.float32))
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, slice_len, 1)).astype(np.float32))
     data = tf.data.Dataset.from_tensors(real).repeat()
     # Steps are timed inside one fit: timing whole fit calls adds each call's set-up (iterator,
     # callbacks), which at d=8 made the figure swing by a third between runs.

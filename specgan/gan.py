@@ -48,11 +48,11 @@ def run_moments_path(train_dir: str) -> str:
     return os.path.join(train_dir, transforms.MOMENTS_FILE)
 
 
-def adopt_moments(train_dir: str, moments_fp: str | None) -> transforms.Moments:
+def adopt_moments(train_dir: str, moments_fp: str | None, write: bool = True) -> transforms.Moments:
     """The run's moments, kept in the train dir so every later mode uses the ones it was trained with.
 
     The first train run copies --data_moments_fp there; a resume may omit the flag, and passing a file
-    with other moments is refused.
+    with other moments is refused. `write=False` (a worker that is not the chief) only reads.
     """
     own = run_moments_path(train_dir)
     if os.path.exists(own):
@@ -65,6 +65,8 @@ def adopt_moments(train_dir: str, moments_fp: str | None) -> transforms.Moments:
         raise UserError("SpecGAN needs the dataset's moments: run `python train_specgan.py moments TRAIN_DIR "
                         "--data_dir ... --data_moments_fp FILE` first, then pass --data_moments_fp FILE.")
     moments = transforms.Moments.load(moments_fp)
+    if not write:
+        return moments
     os.makedirs(train_dir, exist_ok=True)
     shutil.copyfile(moments_fp, own + ".partial")
     os.replace(own + ".partial", own)

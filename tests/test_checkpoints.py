@@ -27,7 +27,7 @@ def everything(trainer):
 
 def test_every_model_and_optimizer_variable_round_trips(tmp_path):
     trainer = make_trainer(0)
-    real = np.random.default_rng(0).uniform(-1, 1, (2, 4, 16384, 1)).astype(np.float32)
+    real = np.random.default_rng(0).uniform(-1, 1, (4, 2, 16384, 1)).astype(np.float32)
     trainer.train_step(tf.constant(real))  # moves weights, BN statistics and optimiser slots off their init
     manager = checkpoints.make_manager(str(tmp_path), generator=trainer.generator, discriminator=trainer.discriminator,
                                        g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)

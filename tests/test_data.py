@@ -101,7 +101,7 @@ def test_train_dataset_stacks_critic_batches_and_drops_the_remainder(tmp_path):
     config = cfg(tmp_path, first_slice=True)
     files = data.prepare_files(config, batch_size=4)
     batch = next(iter(data.make_train_dataset(files, config, batch_size=4, batches_per_step=5)))
-    assert batch.shape == (5, 4, S, 1)
+    assert batch.shape == (4, 5, S, 1)  # batch first, as tf.distribute splits it
     finite = data.batch_dataset(data.example_dataset(files, config, shuffle=False, repeat=False), 2)
     assert [b.shape[0] for b in finite.as_numpy_iterator()] == [2]  # 3 examples: one full batch, rest dropped
 
@@ -128,7 +128,7 @@ def test_a_bad_file_is_skipped_and_the_rest_trains(tmp_path, caplog):
     assert len(files) == 3
     assert all(any(p in r.getMessage() for r in caplog.records) for p in bad.values())
     batch = next(iter(data.make_train_dataset(files, config, batch_size=2, batches_per_step=1)))
-    assert batch.shape == (2, S, 1)
+    assert batch.shape == (2, 1, S, 1)
 
 
 def test_a_file_that_fails_only_when_decoded_is_skipped_at_run_time(tmp_path, caplog):

@@ -61,11 +61,17 @@ def test_gradient_penalty_is_finite_with_finite_gradient_at_zero():
     assert np.all(np.isfinite(tape.gradient(penalty, grads).numpy()))
 
 
-def test_interpolation_weights_are_per_example_uniform():
-    alpha = ops.convert_to_numpy(losses.interpolation_weights(4000, 3, keras.random.SeedGenerator(0)))
-    assert alpha.shape == (4000, 1, 1)
-    assert alpha.min() >= 0 and alpha.max() <= 1
+def test_iteration_noise_is_fresh_per_step_and_alpha_per_example_uniform():
+    trainer = make_trainer("wgan-gp", nupdates=3)
+    noise = {k: ops.convert_to_numpy(v) for k, v in trainer.iteration_noise(4000).items()}
+    assert noise["critic_z"].shape == (3, 4000, 4) and noise["generator_z"].shape == (4000, 4)
+    assert noise["critic_z"].min() >= -1 and noise["critic_z"].max() <= 1
+    assert not np.allclose(noise["critic_z"][0], noise["critic_z"][1])  # every critic step draws afresh
+    alpha = noise["alpha"]
+    assert alpha.shape == (3, 4000) and alpha.min() >= 0 and alpha.max() <= 1
     assert abs(alpha.mean() - 0.5) < 0.03 and abs(alpha.std() - np.sqrt(1 / 12)) < 0.02
+    again = ops.convert_to_numpy(trainer.iteration_noise(4000)["critic_z"])
+    assert not np.allclose(again, noise["critic_z"])
 
 
 @pytest.mark.parametrize("loss,cls,settings", [
@@ -123,7 +129,8 @@ def make_trainer(loss, nupdates=3):
 
 
 def real_batches(nupdates, batch=5):
-    return np.random.default_rng(0).uniform(-1, 1, (nupdates, batch, 8, 2)).astype(np.float32)
+    """An iteration's real data: batch first, one slice per critic step."""
+    return np.random.default_rng(0).uniform(-1, 1, (batch, nupdates, 8, 2)).astype(np.float32)
 
 
 def test_trainer_penalty_and_schedule_with_known_critic():

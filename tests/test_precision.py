@@ -26,7 +26,7 @@ def test_each_precision_trains_with_finite_losses(policy):
     trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=2, seed=0)
     trainer.compile(g_opt, d_opt, "wgan-gp", jit_compile=False)
     trainer.build_for_training((16384, 1))
-    real = np.random.default_rng(0).uniform(-1, 1, (2, 4, 16384, 1)).astype(np.float32)
+    real = np.random.default_rng(0).uniform(-1, 1, (4, 2, 16384, 1)).astype(np.float32)
     before = [v.numpy().copy() for v in g.trainable_variables]
     history = trainer.fit(tf.data.Dataset.from_tensors(real).repeat(), steps_per_epoch=3, epochs=1, verbose=0)
     for name, values in history.history.items():

@@ -23,6 +23,11 @@ SCALAR_NAMES = {"d_loss": "D_loss", "g_loss": "G_loss", "gradient_penalty": "gra
                 "wasserstein": "wasserstein"}
 
 
+def scalar(value) -> float:
+    """A logged loss as a float; multi-worker training logs them with shape [1] (see trainer_tf)."""
+    return float(np.asarray(value).reshape(()))
+
+
 class _Every:
     """True at most once per `seconds` of wall time (0: every time)."""
 
@@ -127,7 +132,7 @@ class AudioSummaries(keras.callbacks.Callback):
         with self.writer.as_default(step=step):
             for key, name in SCALAR_NAMES.items():
                 if logs and key in logs:
-                    tf.summary.scalar(name, float(logs[key]))
+                    tf.summary.scalar(name, scalar(logs[key]))
             if now > then and step > then_step:
                 tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
             for name, batch in (("x", real), ("G_z", fake)):
@@ -168,7 +173,7 @@ class Progress(keras.callbacks.Callback):
         now, step = time.monotonic(), int(self.step.numpy())
         then, then_step = self.mark
         rate = (step - then_step) / (now - then) if now > then else 0.0
-        losses = "  ".join(f"{name} {float(logs[key]):.4f}" for key, name in SCALAR_NAMES.items()
+        losses = "  ".join(f"{name} {scalar(logs[key]):.4f}" for key, name in SCALAR_NAMES.items()
                            if logs and key in logs)
         self.print_fn(f"step {step}  {rate:.3f} steps/s  {losses}")
         self.mark = (now, step)
@@ -232,6 +237,6 @@ class NanGuard(keras.callbacks.Callback):
         self.step = step
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = sorted(k for k, v in (logs or {}).items() if not np.isfinite(float(v)))
+        bad = sorted(k for k, v in (logs or {}).items() if not np.isfinite(scalar(v)))
         if bad:
             raise TrainingDiverged(f"{', '.join(bad)} became non-finite at step {int(self.step.numpy())}")

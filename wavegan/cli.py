@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from absl import flags
 
-from wavegan.config import DataConfig, TrainConfig
+from wavegan.config import STRATEGIES, DataConfig, TrainConfig
 from wavegan.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -54,7 +54,8 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
 
 
 def define_train_flags() -> None:
-    """The "Train" group (SPEC §2.1) plus --train_max_steps and --train_jit."""
+    """The "Train" group (SPEC §2.1) plus --train_max_steps, --train_jit, --train_precision and
+    --train_strategy."""
     _track(flags.DEFINE_integer, "train_batch_size", 64, "Batch size.")
     _track(flags.DEFINE_integer, "train_save_secs", 300, "Seconds between checkpoints.")
     _track(flags.DEFINE_integer, "train_summary_secs", 120, "Seconds between TensorBoard summaries.")
@@ -64,6 +65,10 @@ def define_train_flags() -> None:
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
     _track(flags.DEFINE_enum, "train_precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
            "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
+    _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
+           "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
+           "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "
+           "--train_batch_size stays the global batch.")
 
 
 def define_after_training_flags() -> None:
@@ -186,7 +191,27 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
 def train_config_from_flags() -> TrainConfig:
     return TrainConfig(batch_size=FLAGS.train_batch_size, save_secs=FLAGS.train_save_secs,
                        summary_secs=FLAGS.train_summary_secs, max_steps=FLAGS.train_max_steps,
-                       jit=FLAGS.train_jit, precision=FLAGS.train_precision).validate()
+                       jit=FLAGS.train_jit, precision=FLAGS.train_precision,
+                       strategy=FLAGS.train_strategy).validate()
+
+
+def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -> int:
+    """The train mode of both scripts: strategy, config files (chief only), files, training.
+
+    `make_kind(chief)` builds the GanKind; only the chief may write into the train dir.
+    """
+    from wavegan import config, data, distribute, training
+
+    # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
+    strategy = distribute.make_strategy(run.train.strategy)
+    chief = distribute.is_chief(strategy)
+    if chief:
+        os.makedirs(train_dir, exist_ok=True)
+        config.save_run_config(train_dir, run)
+        config.write_args_txt(train_dir, {"mode": "train", "train_dir": train_dir, **flag_values()})
+    kind = make_kind(chief)
+    files = data.prepare_files(run.data, run.train.batch_size)
+    return training.train(train_dir, run, files, kind, strategy=strategy)
 
 
 def parse_positionals(argv: Sequence[str], modes: Sequence[str]) -> tuple[str, str]:

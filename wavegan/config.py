@@ -17,6 +17,7 @@ LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
 UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
 
 
 @dataclasses.dataclass
@@ -122,6 +123,7 @@ class TrainConfig:
     max_steps: int | None = None
     jit: str = "auto"
     precision: str = "float32"
+    strategy: str = "auto"  # how, not what: a run may resume under another strategy or device count
 
     def validate(self) -> "TrainConfig":
         if self.batch_size < 1:
@@ -132,6 +134,8 @@ class TrainConfig:
             raise UserError(f"--train_jit must be auto, on or off, not {self.jit!r}.")
         if self.precision not in PRECISIONS:
             raise UserError(f"--train_precision must be one of {PRECISIONS}, not {self.precision!r}.")
+        if self.strategy not in STRATEGIES:
+            raise UserError(f"--train_strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}.")
         return self
 
 

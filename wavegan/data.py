@@ -168,21 +168,28 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     return examples
 
 
-def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int = 1,
+def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int | None = None,
                   transform: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.data.Dataset:
-    """Batches with drop-remainder; `batches_per_step` > 1 groups the critic's fresh real batches."""
+    """Batches with drop-remainder. With `batches_per_step`, each element of a batch holds that many
+    slices, [batch, batches_per_step, ...]: the critic's fresh real batches of one iteration, batch
+    axis first so that tf.distribute can split an iteration's data between replicas."""
+    if batches_per_step is not None:
+        examples = examples.batch(batches_per_step, drop_remainder=True)
     batches = examples.batch(batch_size, drop_remainder=True)
-    if batches_per_step > 1:
-        batches = batches.batch(batches_per_step, drop_remainder=True)
     if transform is not None:
         batches = batches.map(transform, num_parallel_calls=tf.data.AUTOTUNE)
-    prefetch = max(1, math.ceil(PREFETCH_BATCHES_OF_EXAMPLES / batches_per_step))
+    prefetch = max(1, math.ceil(PREFETCH_BATCHES_OF_EXAMPLES / (batches_per_step or 1)))
     return batches.prefetch(prefetch)
 
 
 def make_train_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, batch_size: int,
                        batches_per_step: int, transform: Callable[[tf.Tensor], tf.Tensor] | None = None
                        ) -> tf.data.Dataset:
-    """What the adversarial trainer consumes: [batches_per_step, batch, slice_len, channels] forever,
+    """What the adversarial trainer consumes: [batch, batches_per_step, slice_len, channels] forever,
     or `transform` of that (SpecGAN: spectrograms), computed in the pipeline's threads."""
-    return batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step, transform)
+    dataset = batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step, transform)
+    # Under MultiWorkerMirroredStrategy each worker keeps its share of the batches; sharding by file
+    # does not apply to a pipeline that reads random slices of every file.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)

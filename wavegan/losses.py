@@ -53,11 +53,6 @@ def gradient_penalty(input_gradients):
     return ops.mean(ops.square(norm - 1.0))
 
 
-def interpolation_weights(batch_size, rank: int, seed_generator):
-    """Per-example α ~ U(0, 1), shaped [batch, 1, …] to broadcast over a rank-`rank` input."""
-    return keras.random.uniform((batch_size,) + (1,) * (rank - 1), 0.0, 1.0, seed=seed_generator)
-
-
 @keras.saving.register_keras_serializable(package="wavegan")
 class TF1RMSprop(keras.optimizers.RMSprop):
     """RMSProp as TensorFlow 1 did it: mean-square accumulators start at ones, not zeros.
@@ -71,7 +66,7 @@ class TF1RMSprop(keras.optimizers.RMSprop):
             return
         super().build(var_list)
         for velocity in self._velocities:
-            velocity.assign(ops.ones_like(velocity))
+            velocity.assign(ops.ones(velocity.shape, velocity.dtype))
 
 
 def make_optimizer(loss: str) -> keras.optimizers.Optimizer:

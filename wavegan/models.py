@@ -95,11 +95,13 @@ class DownsamplingDiscriminator(keras.Model):
 
     def build(self, input_shape):
         shape = input_shape
-        for conv, bn in zip(self.downconvs, self.downconv_bns):
+        for conv, bn, shuffle in zip(self.downconvs, self.downconv_bns, self.phase_shuffles):
             shape = build_layer(conv, shape)
             if bn is not None:
                 build_layer(bn, shape)
-        build_layer(self.logit, self.flatten.compute_output_shape(shape))
+            if shuffle is not None:  # no weights, but Keras under tf.distribute wants every layer built
+                build_layer(shuffle, shape)
+        build_layer(self.logit, build_layer(self.flatten, shape))
         self.built = True
 
     def call(self, x, training=False):

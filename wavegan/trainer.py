@@ -1,16 +1,21 @@
-"""The adversarial trainer: a keras.Model whose train_step is one generator iteration (SPEC §5).
+"""The adversarial trainer: a keras.Model whose train step is one generator iteration (SPEC §5).
 
-Each call of `train_step` receives `disc_nupdates` fresh real batches stacked as
-[disc_nupdates, batch, ...], runs one critic update on each (fresh z ~ U(−1, 1) every time), then one
+One iteration takes `disc_nupdates` fresh real batches, stacked batch-first as
+[batch, disc_nupdates, ...], runs one critic update on each (fresh z ~ U(−1, 1) every time), then one
 generator update. The step counter is the generator optimiser's `iterations`, as the original's
-global step counted generator updates only. This module is the TensorFlow edge (GradientTape); the
-models and losses it drives use keras.ops only.
+global step counted generator updates only.
+
+The random draws of an iteration (every z and every interpolation weight α) are made up front for the
+global batch (`iteration_noise`); under tf.distribute each replica takes its own slice of them, so a
+run on R replicas draws exactly what a run on one device with the same global batch and seed draws.
+
+The step itself is backend code, at the edge: `trainer_tf` (GradientTape, tf.distribute) and
+`trainer_jax` (stateless, nested jax.grad), picked by `KERAS_BACKEND`. This module imports neither.
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from wavegan import losses
@@ -50,54 +55,37 @@ class AdversarialTrainer(keras.Model):
     def sample_latents(self, batch_size):
         return keras.random.uniform((batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
 
+    def iteration_noise(self, global_batch_size: int) -> dict:
+        """Every random draw of one iteration, for the global batch: z for each critic step
+        [disc_nupdates, batch, latent_dim], the penalty's α [disc_nupdates, batch] (drawn for every
+        loss, so the stream does not depend on it) and z for the generator step [batch, latent_dim]."""
+        n = self.disc_nupdates
+        critic_z = keras.random.uniform((n, global_batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
+        alpha = keras.random.uniform((n, global_batch_size), 0.0, 1.0, seed=self.seed_generator)
+        return {"critic_z": critic_z, "alpha": alpha, "generator_z": self.sample_latents(global_batch_size)}
+
+    def check_real(self, real) -> None:
+        if len(real.shape) < 3 or real.shape[1] != self.disc_nupdates:
+            raise ValueError(f"a train step needs [batch, {self.disc_nupdates}, ...] real data (one slice per "
+                             f"critic step, batch first), got shape {tuple(real.shape)}")
+
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
-    def critic_step(self, real):
-        batch_size = ops.shape(real)[0]
-        # G in training mode, as in the original, so batch-norm statistics follow every G pass.
-        fake = self.generator(self.sample_latents(batch_size), training=True)
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            d_loss = losses.discriminator_loss(self.loss_name, real_logits, fake_logits)
-            penalty = ops.zeros(())
-            if self.loss_name == "wgan-gp":
-                alpha = losses.interpolation_weights(batch_size, len(real.shape), self.seed_generator)
-                interpolates = real + alpha * (fake - real)
-                with tf.GradientTape() as penalty_tape:
-                    penalty_tape.watch(interpolates)
-                    interp_logits = self.discriminator(interpolates, training=True)
-                # The interpolates are float32, so is the gradient and the penalty, whatever the policy.
-                penalty = losses.gradient_penalty(penalty_tape.gradient(interp_logits, interpolates))
-                d_loss = d_loss + losses.GP_WEIGHT * penalty
-            scaled_d_loss = self.d_optimizer.scale_loss(d_loss)  # identity unless mixed_float16
-        d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled_d_loss, d_vars), d_vars))
-        if self.loss_name == "wgan":
-            for var in d_vars:
-                var.assign(ops.clip(var, -losses.WGAN_CLIP, losses.WGAN_CLIP))
-        wasserstein = ops.mean(real_logits) - ops.mean(fake_logits)
-        return d_loss, penalty, wasserstein
+    def train_step(self, *args):
+        if keras.backend.backend() == "tensorflow":
+            from wavegan import trainer_tf
 
-    def generator_step(self, batch_size):
-        z = self.sample_latents(batch_size)
-        with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(z, training=True), training=True)
-            g_loss = losses.generator_loss(self.loss_name, fake_logits)
-            scaled_g_loss = self.g_optimizer.scale_loss(g_loss)
-        g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled_g_loss, g_vars), g_vars))
-        return g_loss
+            return trainer_tf.train_step(self, *args)
+        raise NotImplementedError(f"AdversarialTrainer trains with the tensorflow and jax backends, "
+                                  f"not {keras.backend.backend()}")
 
-    def train_step(self, real_batches):
-        if real_batches.shape[0] != self.disc_nupdates:
-            raise ValueError(f"train_step needs {self.disc_nupdates} real batches stacked on axis 0, "
-                             f"got shape {real_batches.shape}")
-        for i in range(self.disc_nupdates):
-            d_loss, penalty, wasserstein = self.critic_step(real_batches[i])
-        g_loss = self.generator_step(ops.shape(real_batches)[1])
-        return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": penalty, "wasserstein": wasserstein}
+    def fit(self, x=None, *args, **kwargs):
+        if keras.backend.backend() == "jax":
+            from wavegan import trainer_jax
+
+            return trainer_jax.fit(self, x, **kwargs)
+        return super().fit(x, *args, **kwargs)
 
     def get_config(self):
         return {**super().get_config(),
@@ -111,3 +99,8 @@ class AdversarialTrainer(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+def broadcast_alpha(alpha, rank: int):
+    """α [batch] → [batch, 1, …] to weigh a rank-`rank` batch of examples."""
+    return ops.reshape(alpha, (-1,) + (1,) * (rank - 1))

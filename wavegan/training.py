@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan import callbacks as cbs
-from wavegan import checkpoints, data, export, losses
+from wavegan import checkpoints, data, distribute, export, losses
 from wavegan.audio import AudioFileInfo
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
@@ -73,38 +73,57 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
 
 
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
-          print_fn: Callable[[str], None] = print) -> int:
-    """Trains until killed or `run.train.max_steps`; returns the final step."""
+          print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None) -> int:
+    """Trains until killed or `run.train.max_steps`; returns the final step.
+
+    Under `strategy` (see wavegan.distribute) the models and optimisers are mirrored on its replicas,
+    every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
+    the export.
+    """
+    strategy = strategy or tf.distribute.get_strategy()
     previous_policy = keras.config.dtype_policy()
     if run.train.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
         log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
     try:
-        return _train(train_dir, run, files, kind, print_fn)
+        return _train(train_dir, run, files, kind, print_fn, strategy)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
-           print_fn: Callable[[str], None]) -> int:
-    os.makedirs(train_dir, exist_ok=True)
-    generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
-    trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
-    g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
-    if run.train.precision == "mixed_float16":
-        g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
-                                    keras.optimizers.LossScaleOptimizer(d_optimizer))
-    trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=resolve_jit(run.train.jit))
-    trainer.build_for_training(kind.critic_input_shape(run))
+           print_fn: Callable[[str], None], strategy: tf.distribute.Strategy) -> int:
+    chief = distribute.is_chief(strategy)
+    replicas = strategy.num_replicas_in_sync
+    if run.train.batch_size % replicas:
+        raise UserError(f"--train_batch_size {run.train.batch_size} is the global batch and must divide evenly "
+                        f"between the {replicas} replicas.")
+    if chief:
+        os.makedirs(train_dir, exist_ok=True)
+    with strategy.scope():
+        generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
+        trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
+        g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
+        if run.train.precision == "mixed_float16":
+            g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
+                                        keras.optimizers.LossScaleOptimizer(d_optimizer))
+        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=resolve_jit(run.train.jit))
+        trainer.build_for_training(kind.critic_input_shape(run))
+    if replicas > 1:
+        print_fn(f"Training on {distribute.describe(strategy)}: {run.train.batch_size // replicas} examples "
+                 f"per replica, {run.train.batch_size} per step.")
     describe_parameters(generator, print_fn)
     describe_parameters(discriminator, print_fn)
 
     manager = make_checkpoint(trainer, train_dir)
-    for path in checkpoints.remove_partial_saves(train_dir):
-        log.info("Removed %s, left by a save that was interrupted.", path)
-    resumed = restore_latest(manager)
+    if chief:
+        for path in checkpoints.remove_partial_saves(train_dir):
+            log.info("Removed %s, left by a save that was interrupted.", path)
+    with strategy.scope():
+        resumed = restore_latest(manager)
     step = trainer.step
+    distribute.agreed_step(strategy, step)
     if resumed:
         print_fn(f"Resumed from {resumed} at step {int(step.numpy())}")
     max_steps = run.train.max_steps
@@ -115,11 +134,6 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
 
     batch = run.train.batch_size
     dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input)
-    # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
-    # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
-    summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
-    summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
-    writer = tf.summary.create_file_writer(train_dir)
     export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
 
     def refresh_export(path: str, saved_step: int) -> None:
@@ -128,11 +142,18 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
         cbs.StopOnSignal(print_fn),
-        cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
-        cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
-                           summary_real, run.data.sample_rate, kind),
         cbs.Progress(step, print_fn=print_fn),
     ]
+    if chief:  # the other workers train the same weights and write nothing
+        writer = tf.summary.create_file_writer(train_dir)
+        # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
+        # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
+        summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
+        summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
+        callbacks[2:2] = [
+            cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
+            cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
+                               summary_real, run.data.sample_rate, kind)]
     if max_steps is not None:
         callbacks.insert(1, cbs.StopAtStep(step, max_steps))
     steps_per_epoch = STEPS_PER_FIT_EPOCH if remaining is None else min(STEPS_PER_FIT_EPOCH, remaining)

@@ -1,0 +1,143 @@
+"""tf.distribute (2 logical CPUs, 2 workers on localhost) and the JAX train step against TensorFlow's."""
+
+import glob
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import helpers
+
+WITH_CPUS = os.path.join(helpers.REPO, "tests", "with_cpus.py")
+SMALL = ["--wavegan_dim", "4", "--train_batch_size", "4", "--wavegan_disc_nupdates", "2",
+         "--train_summary_secs", "0"]
+
+
+def run(cmd, env=None, check=True):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env or helpers.script_env(), cwd=helpers.REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def equivalence(**options) -> dict:
+    proc = run([sys.executable, WITH_CPUS, "2", "--equivalence", json.dumps(options)])
+    line = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][-1]
+    result = json.loads(line[len("RESULT "):])
+    print(result)
+    return result
+
+
+@pytest.mark.parametrize("loss", ["wgan-gp", "wgan"])
+def test_one_step_on_two_replicas_updates_like_one_replica_with_the_same_global_batch(loss):
+    """Same weights, seeds and global batch of 4: 2 replicas × 2 examples against 1 × 4, phase shuffle on."""
+    result = equivalence(loss=loss, phaseshuffle=2)
+    assert result["replicas"] == 2
+    # Observed: ≤ 6e-8 (wgan-gp), ≤ 1e-11 (wgan); one Adam step moves every weight by ~1e-4.
+    assert result["max_weight_difference"] < 1e-6, result
+    assert all(d < 1e-5 for d in result["loss_differences"].values()), result
+    assert result["largest_update"] > 100 * result["max_weight_difference"]  # the step did move the weights
+    if loss == "wgan-gp":
+        assert result["losses"]["gradient_penalty"] > 0
+
+
+def test_mirrored_training_on_two_cpus_resumes_on_one_device_and_back(tmp_path):
+    train_dir = str(tmp_path)
+    mirrored = [sys.executable, WITH_CPUS, "2", "train_wavegan.py", "train", train_dir, *SMALL,
+                "--train_strategy", "mirrored", "--train_save_secs", "0"]
+    first = run(mirrored + ["--train_max_steps", "2"])
+    assert "Training on MirroredStrategy with 2 replicas: 2 examples per replica, 4 per step." in first.stdout
+    single = run([sys.executable, "train_wavegan.py", "train", train_dir, *SMALL, "--train_max_steps", "3"])
+    assert f"Resumed from {train_dir}/model.ckpt-2 at step 2" in single.stdout
+    back = run(mirrored + ["--train_max_steps", "4"])
+    assert f"Resumed from {train_dir}/model.ckpt-3 at step 3" in back.stdout
+    assert os.path.exists(os.path.join(train_dir, "model.ckpt-4.index"))
+    assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == 4
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_on_localhost_train_in_step_and_only_the_chief_writes(tmp_path):
+    train_dir = str(tmp_path / "run")
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    procs = []
+    for index in range(2):
+        env = dict(helpers.script_env(), TF_CONFIG=json.dumps(
+            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen(
+            [sys.executable, "train_wavegan.py", "train", train_dir, *SMALL, "--train_strategy", "multiworker",
+             "--train_max_steps", "3", "--train_save_secs", "3600"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=helpers.REPO))
+    outputs = [proc.communicate(timeout=600) for proc in procs]
+    for proc, (out, err) in zip(procs, outputs):
+        assert proc.returncode == 0, out + err[-4000:]
+    for out, _ in outputs:
+        assert "MultiWorkerMirroredStrategy with 2 replicas: 2 examples per replica, 4 per step." in out
+    # Both workers log the same global losses: they trained one model together.
+    losses = [[line.split("steps/s")[1] for line in out.splitlines() if line.startswith("step ")] for out, _ in outputs]
+    assert losses[0] == losses[1] and len(losses[0]) >= 1
+    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(train_dir, "model.ckpt-*.index"))) == \
+        ["model.ckpt-3.index"]
+    assert len(glob.glob(os.path.join(train_dir, "events.out.tfevents.*"))) == 1
+    assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == 3
+
+
+def test_multiworker_without_tf_config_says_what_to_set(tmp_path):
+    env = {k: v for k, v in helpers.script_env().items() if k != "TF_CONFIG"}
+    proc = run([sys.executable, "train_wavegan.py", "train", str(tmp_path), *SMALL, "--train_strategy",
+                "multiworker"], env=env, check=False)
+    assert proc.returncode == 2
+    assert "TF_CONFIG" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+@pytest.mark.parametrize("loss", ["wgan-gp", "lsgan"])
+def test_jax_train_step_agrees_with_tensorflow(tmp_path, loss):
+    import tensorflow as tf
+
+    sys.path.insert(0, os.path.join(helpers.REPO, "tests"))
+    from jax_step_run import tiny_trainer, weights
+
+    from wavegan import trainer_tf
+
+    trainer = tiny_trainer(loss)
+    batch = 3
+    real = np.random.default_rng(0).uniform(-0.5, 0.5, (batch, 2, 16384, 1)).astype(np.float32)
+    noise = {k: v.numpy() for k, v in trainer.iteration_noise(batch).items()}
+    inputs = str(tmp_path / "in.npz")
+    np.savez(inputs, real=real, **noise, **weights(trainer))
+    outputs = str(tmp_path / "out.npz")
+    run([sys.executable, os.path.join(helpers.REPO, "tests", "jax_step_run.py"), inputs, outputs, loss],
+        env=dict(helpers.script_env(), KERAS_BACKEND="jax"))
+    jax_results = np.load(outputs)
+
+    logs = tf.function(lambda r, n: trainer_tf.iteration(trainer, r, n))(tf.constant(real), noise)
+    tf_weights = weights(trainer)
+    log_differences = {k: abs(float(v) - float(jax_results[f"log/{k}"])) for k, v in logs.items()}
+    differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
+    weight_difference, share_off = differences.max(), np.mean(differences > 1e-6)
+    print(f"{loss}: losses {({k: float(v) for k, v in logs.items()})}, |TF − JAX| losses {log_differences}, "
+          f"weights: largest difference {weight_difference:.2e}, share above 1e-6 {share_off:.2e}")
+    for name, value in logs.items():
+        np.testing.assert_allclose(float(jax_results[f"log/{name}"]), float(value), rtol=1e-4, atol=1e-5)
+    # RMSProp's first update is linear in the gradient, so the weights agree to float precision. Adam's
+    # is lr·g/(|g| + ε), about ±lr whatever |g|: a weight whose true gradient is 0 (D's output bias under
+    # WGAN-GP) moves by up to lr either way from rounding alone. So: (almost) every weight agrees, and
+    # none is off by more than two such steps.
+    assert share_off < 1e-3
+    assert weight_difference < (1e-5 if loss == "lsgan" else 2.5e-4)
+    assert int(jax_results["step"]) == 1 and int(jax_results["fit_step"]) == 3
+    assert np.all(np.isfinite(jax_results["fit_d_loss"])) and len(jax_results["fit_d_loss"]) == 1  # one epoch
