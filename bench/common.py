@@ -26,6 +26,15 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
+    import keras
+
+    if keras.backend.backend() == "jax":  # a JAX-only machine has no TensorFlow
+        import jax
+
+        accelerators = [d for d in jax.devices() if d.platform != "cpu"]
+        devices = f"{len(accelerators)} × {accelerators[0].device_kind}" if accelerators else "no GPU"
+        return (f"{cpu}, {os.cpu_count()} cores, {devices}, Keras {keras.__version__} on JAX {jax.__version__}, "
+                f"Python {platform.python_version()}")
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")

@@ -1,6 +1,7 @@
 """Training speed: seconds per iteration (5 critic + 1 generator step), examples/s, peak memory, FLOPs.
 
     python bench/train.py --dim 16 --batch 16 --precision float32 mixed_bfloat16 --iterations 10 --repeats 3
+    KERAS_BACKEND=jax python bench/train.py --dim 64 --batch 64       # the JAX train step (no TensorFlow needed)
 
 Synthetic real batches (the input pipeline has its own bench); after 3 warm-up steps, the median of
 --iterations × --repeats steps timed one by one.
@@ -13,10 +14,11 @@ import math
 import statistics
 import time
 
+import itertools
+
 import common  # noqa: F401  (sets up the path and TF logging)
 import keras
 import numpy as np
-import tensorflow as tf
 
 from wavegan import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator, layer_plan
@@ -70,8 +72,13 @@ def bench(dim: int, batch: int, slice_len: int, precision: str, jit: bool, itera
     trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5)
     trainer.compile(g_opt, d_opt, "wgan-gp", jit_compile=jit)
     trainer.build_for_training((slice_len, 1))
-    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, slice_len, 1)).astype(np.float32))
-    data = tf.data.Dataset.from_tensors(real).repeat()
+    real = np.random.default_rng(0).uniform(-1, 1, (batch, 5, slice_len, 1)).astype(np.float32)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        data = tf.data.Dataset.from_tensors(real).repeat()
+    else:  # the JAX trainer's fit reads numpy batches; no TensorFlow on a JAX-only machine
+        data = itertools.repeat(real)
     # Steps are timed inside one fit: timing whole fit calls adds each call's set-up (iterator,
     # callbacks), which at d=8 made the figure swing by a third between runs.
     timer = StepTimer()
@@ -92,8 +99,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    rows = ["| dim | batch | slice | precision | XLA | s / iteration | examples / s | TFLOP / iteration | "
-            "GFLOP/s | share of fp32 peak | peak RSS (MB) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| backend | dim | batch | slice | precision | XLA | s / iteration | examples / s | TFLOP / iteration | "
+            "GFLOP/s | share of fp32 peak | peak RSS (MB) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for dim in args.dim:
         for batch in args.batch:
             for precision in args.precision:
@@ -101,7 +108,9 @@ def main() -> None:
                     seconds = bench(dim, batch, args.slice_len, precision, jit == "on", args.iterations, args.repeats)
                     flops = iteration_flops(*forward_flops(dim, args.slice_len), batch)
                     rate = flops / seconds / 1e9
-                    rows.append(f"| {dim} | {batch} | {args.slice_len} | {precision} | {jit} | {seconds:.3f} | "
+                    xla = "jax.jit" if keras.backend.backend() == "jax" else jit
+                    rows.append(f"| {keras.backend.backend()} | {dim} | {batch} | {args.slice_len} | {precision} | {xla} | "
+                                f"{seconds:.3f} | "
                                 f"{batch * 6 / seconds:.1f} | {flops / 1e12:.3f} | {rate:.0f} | "
                                 f"{rate / common.CPU_FP32_PEAK_GFLOPS:.0%} | {common.peak_rss_mb():.0f} |")
     common.record("Training iteration", rows, "examples/s counts the 6 batches an iteration consumes "

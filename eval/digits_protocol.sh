@@ -4,8 +4,10 @@
 # `incept` follower scoring its checkpoints, then every model's last checkpoint scored against the corpus.
 #
 #   MINUTES=80 DIM=16 BATCH=16 bash eval/digits_protocol.sh      # writes runs/digits/
+#   MINUTES=30 RUNS="wavegan_ps2 wavegan_ps0" bash eval/digits_protocol.sh   # resumes those two, 30 min more
 #
-# `timeout` sends SIGTERM at the deadline; training stops after that step and saves it.
+# `timeout` sends SIGTERM at the deadline; training stops after that step and saves it. Rerunning
+# resumes every run from its newest checkpoint; the logs are appended to.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -28,25 +30,29 @@ declare -A SCRIPT=([wavegan_ps2]=train_wavegan.py [wavegan_ps0]=train_wavegan.py
 declare -A MODEL=([wavegan_ps2]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 2"
                   [wavegan_ps0]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 0"
                   [specgan]="--specgan_dim $DIM --data_moments_fp $OUT/moments.npz")
+RUNS=${RUNS:-wavegan_ps2 wavegan_ps0 specgan}
 trainers=() followers=()
-for name in wavegan_ps2 wavegan_ps0 specgan; do
+for name in $RUNS; do
     # shellcheck disable=SC2086
     ( /usr/bin/time -f "wall %e s" timeout -s TERM "${MINUTES}m" \
-        $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${MODEL[$name]} ) > "$OUT/$name.train.log" 2>&1 &
+        $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${MODEL[$name]} ) >> "$OUT/$name.train.log" 2>&1 &
     trainers+=($!)
 done
 sleep 60  # each train dir has its config.json by now
-for name in wavegan_ps2 wavegan_ps0 specgan; do
-    $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" > "$OUT/$name.incept.log" 2>&1 &
+for name in $RUNS; do
+    $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" >> "$OUT/$name.incept.log" 2>&1 &
     followers+=($!)
 done
 wait "${trainers[@]}" || true
 sleep 30  # let each follower score the final checkpoint
 kill "${followers[@]}" 2>/dev/null || true
-for name in wavegan_ps2 wavegan_ps0 specgan; do
+for name in $RUNS; do
     $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" --incept_once >> "$OUT/$name.incept.log" 2>&1
     $PY -m eval.score --classifier eval/digits_classifier.keras --model "$OUT/$name" --n "$SCORE_N" \
         --real_dir data/digits/train --json "$OUT/$name.scores.json" > "$OUT/$name.scores.txt" 2>&1
+    rm -rf "$OUT/samples/$name"
+    $PY "${SCRIPT[$name]}" generate "$OUT/$name" --generate_n 6 --generate_seed 0 \
+        --generate_dir "$OUT/samples/$name" > /dev/null 2>&1
 done
 $PY -m eval.score --classifier eval/digits_classifier.keras --audio_dir data/digits/train \
     --audio_dir data/digits/test --real_dir data/digits/train --json "$OUT/real.scores.json" > "$OUT/real.scores.txt" 2>&1
