@@ -6,6 +6,7 @@ Flags → these configs → `config.json`, so later modes (and resumed runs) reb
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 from typing import Any
@@ -154,6 +155,11 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         model_cls = MODEL_CONFIGS.get(d["model_type"])
+        if model_cls is None and d["model_type"] in ("specgan",):
+            # Its config registers itself on import; a tool that only imported wavegan (eval.score
+            # --model, backup.py) still has to read the run.
+            importlib.import_module(f"{d['model_type']}.config")
+            model_cls = MODEL_CONFIGS.get(d["model_type"])
         if model_cls is None:
             raise UserError(f"This train dir holds a {d['model_type']} run: use train_{d['model_type']}.py.")
         return cls(model_type=d["model_type"], data=DataConfig(**d["data"]),
