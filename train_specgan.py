@@ -4,7 +4,6 @@ moments.npz`, then `python train_specgan.py train TRAIN_DIR --data_dir AUDIO --d
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-
 from absl import app, flags
 
 from wavegan import cli

@@ -3,7 +3,6 @@
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-
 from absl import app, flags
 
 from wavegan import cli

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 from absl import flags
 
-from wavegan.config import STRATEGIES, DataConfig, TrainConfig
+from wavegan.config import PRECISIONS, STRATEGIES, DataConfig, TrainConfig
 from wavegan.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -63,7 +63,7 @@ def define_train_flags() -> None:
            "Stop after this many generator steps in total (default: run until killed, as the original).")
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
-    _track(flags.DEFINE_enum, "train_precision", "float32", ["float32", "mixed_bfloat16", "mixed_float16"],
+    _track(flags.DEFINE_enum, "train_precision", "float32", list(PRECISIONS),
            "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
     _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "

@@ -7,13 +7,13 @@ from keras import ops
 
 
 def leaky_relu(x, negative_slope: float = 0.2):
-    """max(x, slope·x), as the original's `lrelu`.
+    """x · (1 if x > 0 else slope): the values of the original's `lrelu`, max(x, slope·x).
 
-    Written as a maximum rather than `ops.leaky_relu` for the gradient penalty's sake: the gradient of
-    a maximum depends on x only through a comparison mask, which has no gradient, so differentiating
-    the penalty does not push zero cotangents back through the whole forward pass of D(x̂).
-    TensorFlow's LeakyReluGrad does (its second derivative returns zeros_like(x), which every conv
-    below then back-propagates as real work): about a fifth of each critic step.
+    Written as x times a mask rather than `ops.leaky_relu` for the gradient penalty's sake: the mask
+    depends on x only through a comparison, which has no gradient, so differentiating the penalty does
+    not push zero cotangents back through the whole forward pass of D(x̂). TensorFlow's LeakyReluGrad
+    does (its second derivative returns zeros_like(x), which every conv below back-propagates as real
+    work); the maximum form avoids that too but its select-based gradient costs more (docs/benchmarks.md).
     """
     return x * ops.cast(ops.where(x > 0, 1.0, negative_slope), x.dtype)  # bfloat16 x under mixed precision
 
