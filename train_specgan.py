@@ -58,10 +58,12 @@ def main(argv):
             genr_upsample=FLAGS.specgan_genr_upsample, ngl=FLAGS.specgan_ngl).validate())
 
     def make_kind(chief: bool):
-        moments = specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=chief)
+        moments = specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=False)
         return specgan_gan.specgan_kind(moments, run.model.ngl)
 
-    cli.run_train_mode(train_dir, run, make_kind)
+    # The moments are copied into the train dir only once training starts.
+    cli.run_train_mode(train_dir, run, make_kind,
+                       on_start=lambda: specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=True))
 
 
 if __name__ == "__main__":

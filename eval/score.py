@@ -22,9 +22,9 @@ from wavegan.audio import find_audio_files
 from wavegan.errors import UserError
 
 
-def sample_files(folder: str, n: int | None) -> list[str]:
-    """Sorted, shuffled with seed 0, first n kept: the original's selection."""
-    paths = find_audio_files(folder)
+def sample_files(folder: str, n: int | None, flag: str = "--audio_dir") -> list[str]:
+    """Sorted, shuffled with seed 0, first n kept: the original's selection. Errors name `flag`."""
+    paths = find_audio_files(folder, flag)
     random.Random(0).shuffle(paths)
     if n is not None:
         if len(paths) < n:
@@ -76,7 +76,7 @@ def main() -> int:
     args = parser.parse_args()
     try:
         classifier = load_classifier(args.classifier)
-        real = load_clips(sample_files(args.real_dir, None)) if args.real_dir else None
+        real = load_clips(sample_files(args.real_dir, None, "--real_dir")) if args.real_dir else None
         real_parts = ({"real_embeddings": classifier.embeddings(real), "real_features": similarity_features(real)}
                       if real is not None else {})
         rows = {}

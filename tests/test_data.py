@@ -112,11 +112,42 @@ def test_short_files_without_pad_end_stop_with_a_sentence_naming_the_flag(tmp_pa
         data.prepare_files(cfg(tmp_path), batch_size=64)
 
 
-def test_too_few_slices_per_epoch_warns(tmp_path, caplog):
-    write_corpus(tmp_path, [S + 10] * 4)  # random offsets make most passes yield nothing
-    with caplog.at_level(logging.WARNING, logger="wavegan"):
+@pytest.mark.parametrize("pad_end,overlap", [(False, 0.0), (True, 0.0), (False, 0.75), (True, 0.5)])
+def test_expected_slices_per_epoch_is_the_mean_over_every_offset(pad_end, overlap):
+    config = DataConfig(pad_end=pad_end, overlap_ratio=overlap).resolved()
+    lengths = [1, 5000, S - 1, S, S + 1, S + 10, 2 * S - 3, 3 * S + 777, 7 * S]
+    offsets = np.arange(S)
+    for length in lengths:
+        brute = np.mean([data.count_slices(length - s, S, config.hop, pad_end, False) for s in offsets])
+        assert data.expected_slices_per_epoch([length], config) == pytest.approx(brute, rel=1e-12), length
+
+
+def test_files_that_almost_never_yield_a_slice_stop_with_a_sentence_naming_the_flags(tmp_path):
+    # Four files just over one slice: only the offsets 0..10 of 16384 give a slice (the drum corpus
+    # without the short-clip flags, where the data used to run out after a "step" that trained nothing).
+    write_corpus(tmp_path, [S + 10] * 4)
+    with pytest.raises(UserError, match="--data_first_slice --data_pad_end") as error:
         data.prepare_files(cfg(tmp_path), batch_size=64)
-    assert any("--data_first_slice --data_pad_end" in r.getMessage() for r in caplog.records)
+    assert "0.00269 slices" in str(error.value)
+
+
+def test_passes_that_yield_nothing_by_chance_do_not_end_the_data(tmp_path):
+    # Each file yields a slice only when its random offset is below S/2: a pass over the three is empty
+    # one time in eight, and a batch of 4 × 5 slices spans about 13 passes.
+    write_corpus(tmp_path, [S + S // 2] * 3)
+    config = cfg(tmp_path)
+    files = data.prepare_files(config, batch_size=4)
+    tf.random.set_seed(0)
+    batches = list(data.make_train_dataset(files, config, batch_size=4, batches_per_step=5).take(10))
+    assert len(batches) == 10 and all(b.shape == (4, 5, S, 1) for b in batches)
+
+
+def test_fewer_files_than_a_batch_fill_every_batch(tmp_path):
+    write_corpus(tmp_path, [8000] * 3)
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=16)
+    batches = list(data.make_train_dataset(files, config, batch_size=16, batches_per_step=5).take(2))
+    assert [b.shape for b in batches] == [(16, 5, S, 1)] * 2
 
 
 def test_a_bad_file_is_skipped_and_the_rest_trains(tmp_path, caplog):
@@ -140,6 +171,24 @@ def test_a_file_that_fails_only_when_decoded_is_skipped_at_run_time(tmp_path, ca
         examples = list(data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator())
     assert len(examples) == 1
     assert any(files[0].path in r.getMessage() for r in caplog.records)
+
+
+def test_a_file_shorter_than_its_header_says_is_named_once_with_both_lengths(tmp_path, caplog):
+    mp3 = fx.write(os.path.join(tmp_path, "cut.mp3"), fx.tone(3.0, RATE), RATE, "MP3", "MPEG_LAYER_III")
+    with open(mp3, "rb") as f:
+        head = f.read()
+    with open(mp3, "wb") as f:  # cut off after a third: the header still promises 3 s
+        f.write(head[:len(head) // 3])
+    config = cfg(tmp_path, first_slice=True)
+    files = data.prepare_files(config, batch_size=1)
+    assert files[0].frames == 3 * RATE
+    with caplog.at_level(logging.WARNING, logger="wavegan"):
+        examples = list(data.example_dataset(files, config, shuffle=False).take(3).as_numpy_iterator())
+    assert len(examples) == 3
+    warnings = [r.getMessage() for r in caplog.records if mp3 in r.getMessage()]
+    assert len(warnings) == 1 and "header promises 48000" in warnings[0], warnings
+    decoded = int(warnings[0].split(" decodes to ")[1].split()[0])
+    assert decoded < 48000 // 2
 
 
 def test_folder_of_only_bad_files_stops_before_training(tmp_path):

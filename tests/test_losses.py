@@ -150,6 +150,14 @@ def test_critic_runs_nupdates_per_generator_step():
         trainer.train_step(tf.constant(real_batches(2)))
 
 
+def test_step_count_does_not_move_when_the_data_runs_out():
+    """Reading past the end of the data fails inside fit's function: no counter may move before it."""
+    trainer = make_trainer("wgan-gp", nupdates=2)
+    empty = tf.data.Dataset.from_tensor_slices(real_batches(2)[:0]).batch(5, drop_remainder=True)
+    trainer.fit(empty, steps_per_epoch=3, epochs=1, verbose=0)
+    assert int(trainer.g_optimizer.iterations) == 0 and int(trainer.d_optimizer.iterations) == 0
+
+
 def test_wgan_clips_every_critic_weight():
     trainer = make_trainer("wgan", nupdates=2)
     trainer.discriminator.w.assign(np.full((8, 2), 0.5, np.float32))

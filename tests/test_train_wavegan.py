@@ -103,3 +103,54 @@ def test_real_batch_written_by_the_summaries_is_real_audio(trained):
     assert int(rate) == 16000 and waveform.shape == (16384, 1)
     assert float(tf.reduce_max(tf.abs(waveform))) > 0.05
     assert np.isfinite(waveform.numpy()).all()
+
+
+def read_args_txt(train_dir):
+    return dict(line.split(",", 1) for line in open(os.path.join(train_dir, "args.txt")).read().splitlines())
+
+
+def test_args_txt_agrees_with_config_json(trained):
+    train_dir = trained[0]
+    args, config = read_args_txt(train_dir), json.load(open(os.path.join(train_dir, "config.json")))
+    assert args["data_dir"] == config["data"]["data_dir"] and args["data_dir"].endswith(os.path.join("data", "drums"))
+    assert args["data_first_slice"] == args["data_pad_end"] == "True" == str(config["data"]["pad_end"])
+    assert args["wavegan_dim"] == str(config["model"]["dim"]) and args["train_batch_size"] == str(config["train"]["batch_size"])
+
+
+@pytest.mark.slow
+def test_a_corpus_that_cannot_feed_training_stops_before_it_and_leaves_nothing(tmp_path):
+    """The drum one-shots without the short-clip flags: refused with the flags to pass, no checkpoint, no
+    settings, so the next attempt in that folder may use other model flags."""
+    train_dir = str(tmp_path / "train")
+    drums = os.path.join(helpers.REPO, "data", "drums")
+    proc = run_script("train", train_dir, "--data_dir", drums, "--train_max_steps", "1", *TINY, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--data_first_slice --data_pad_end" in proc.stderr.strip().splitlines()[-1]
+    assert checkpoint_steps(train_dir) == []
+    assert not any(os.path.exists(os.path.join(train_dir, f)) for f in ("config.json", "args.txt"))
+    retry = ["train", train_dir, "--data_dir", drums, "--data_first_slice", "--data_pad_end", *TINY,
+             "--wavegan_dim", "4"]
+    run_script(*retry, "--train_max_steps", "1")
+    assert checkpoint_steps(train_dir) == [1]
+    settings = {f: open(os.path.join(train_dir, f)).read() for f in ("config.json", "args.txt")}
+    noop = run_script(*retry, "--train_max_steps", "1", "--train_batch_size", "4")
+    assert "nothing to do" in noop.stdout
+    assert {f: open(os.path.join(train_dir, f)).read() for f in settings} == settings
+
+
+@pytest.mark.slow
+def test_ten_one_shots_train_at_batch_64(tmp_path):
+    data_dir = tmp_path / "ten"
+    data_dir.mkdir()
+    drums = sorted(glob.glob(os.path.join(helpers.REPO, "data", "drums", "*.wav")))[:10]
+    for path in drums:
+        os.symlink(path, data_dir / os.path.basename(path))
+    train_dir = str(tmp_path / "train")
+    proc = run_script("train", train_dir, "--data_dir", str(data_dir), "--data_first_slice", "--data_pad_end",
+                      "--wavegan_dim", "8", "--train_batch_size", "64", "--train_max_steps", "1",
+                      "--train_summary_secs", "0")
+    assert checkpoint_steps(train_dir) == [1]
+    assert "D_loss" in proc.stdout and "crawl" not in proc.stderr
+    reader = tf.train.load_checkpoint(os.path.join(train_dir, "model.ckpt-1"))
+    d_iter = [n for n in reader.get_variable_to_shape_map() if n.startswith("d_optimizer/") and "iteration" in n]
+    assert reader.get_tensor(d_iter[0]) == 5

@@ -48,10 +48,11 @@ class AudioFileInfo:
         return int(np.ceil(self.frames * sample_rate / self.sample_rate))
 
 
-def find_audio_files(data_dir: str) -> list[str]:
-    """Every file under `data_dir` (recursively) whose extension is a known audio format, sorted."""
+def find_audio_files(data_dir: str, flag: str = "--data_dir") -> list[str]:
+    """Every file under `data_dir` (recursively) whose extension is a known audio format, sorted.
+    Errors name `flag`, the option the user gave the folder with."""
     if not data_dir or not os.path.isdir(data_dir):
-        raise UserError(f"--data_dir {data_dir!r} is not a folder: point it at a folder of audio files.")
+        raise UserError(f"{flag} {data_dir!r} is not a folder: point it at a folder of audio files.")
     paths = []
     for root, dirs, files in os.walk(data_dir, followlinks=True):
         dirs.sort()
@@ -59,7 +60,7 @@ def find_audio_files(data_dir: str) -> list[str]:
                      if f.lower().endswith(AUDIO_EXTENSIONS) and not f.startswith("."))
     if not paths:
         raise UserError(f"No audio files ({', '.join(AUDIO_EXTENSIONS)}) found under {data_dir}: "
-                        "put WAV/FLAC/OGG/AIFF/MP3 files there or pass another --data_dir.")
+                        f"put WAV/FLAC/OGG/AIFF/MP3 files there or pass another {flag}.")
     return paths
 
 

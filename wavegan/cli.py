@@ -195,23 +195,48 @@ def train_config_from_flags() -> TrainConfig:
                        strategy=FLAGS.train_strategy).validate()
 
 
-def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -> int:
-    """The train mode of both scripts: strategy, config files (chief only), files, training.
+def args_for_run(run: Any) -> dict[str, Any]:
+    """Every flag's value as the run uses it (args.txt): a flag that maps to a config field takes the
+    field's resolved value (the bundled corpus's folder, what --data_first_slice implies)."""
+    import dataclasses as dc
 
-    `make_kind(chief)` builds the GanKind; only the chief may write into the train dir.
+    sections = {"data": run.data, "train": run.train, run.model_type: run.model}
+    values = {}
+    for name, value in flag_values().items():
+        prefix, _, field = name.partition("_")
+        section = sections.get(prefix)
+        for candidate in (field, name):
+            if section is not None and candidate in {f.name for f in dc.fields(section)}:
+                value = getattr(section, candidate)
+                break
+        values[name] = value
+    return values
+
+
+def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any],
+                   on_start: Callable[[], None] | None = None) -> int:
+    """The train mode of both scripts: strategy, files, training; the run's settings are written (by the
+    chief only) when training really starts, with `on_start` (a script's own files).
+
+    `make_kind(chief)` builds the GanKind without writing anything.
     """
     from wavegan import config, data, distribute, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = distribute.make_strategy(run.train.strategy)
     chief = distribute.is_chief(strategy)
-    if chief:
-        os.makedirs(train_dir, exist_ok=True)
-        config.save_run_config(train_dir, run)
-        config.write_args_txt(train_dir, {"mode": "train", "train_dir": train_dir, **flag_values()})
+    config.check_run_config(train_dir, run)
     kind = make_kind(chief)
     files = data.prepare_files(run.data, run.train.batch_size)
-    return training.train(train_dir, run, files, kind, strategy=strategy)
+
+    def write_settings() -> None:
+        if chief:
+            config.save_run_config(train_dir, run)
+            config.write_args_txt(train_dir, {"mode": "train", "train_dir": train_dir, **args_for_run(run)})
+            if on_start is not None:
+                on_start()
+
+    return training.train(train_dir, run, files, kind, strategy=strategy, on_start=write_settings)
 
 
 def parse_positionals(argv: Sequence[str], modes: Sequence[str]) -> tuple[str, str]:

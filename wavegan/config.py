@@ -178,6 +178,12 @@ def model_defining_fields(run: RunConfig) -> dict[str, Any]:
 
 def save_run_config(train_dir: str, run: RunConfig) -> None:
     """Writes config.json atomically, refusing to change the model of an existing run."""
+    check_run_config(train_dir, run)
+    write_text_atomically(os.path.join(train_dir, CONFIG_FILE), run.to_json() + "\n")
+
+
+def check_run_config(train_dir: str, run: RunConfig) -> None:
+    """Refuses settings that cannot resume the run already in train_dir (if any)."""
     path = os.path.join(train_dir, CONFIG_FILE)
     if os.path.exists(path):
         with open(path) as f:
@@ -196,7 +202,6 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
         if previous.model.loss != run.model.loss:
             raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
-    write_text_atomically(path, run.to_json() + "\n")
 
 
 def load_run_config(train_dir: str, model_type: str | None = None) -> RunConfig:

@@ -28,6 +28,9 @@ CACHE_SHUFFLE_FILES = 1024
 # The original prefetched 4 × batch_size *batches* (256 × 64 × 16384 floats ≈ 1 GB); 4 × batch_size
 # examples is what it meant.
 PREFETCH_BATCHES_OF_EXAMPLES = 4
+MIN_SLICES_PER_ROUND = 1024
+# Fewer slices per pass than this and the pipeline decodes more than the whole corpus per slice: refused.
+MIN_SLICES_PER_PASS = 1.0
 
 
 def count_slices(length: int, slice_len: int, hop: int, pad_end: bool, first_slice: bool) -> int:
@@ -41,14 +44,38 @@ def count_slices(length: int, slice_len: int, hop: int, pad_end: bool, first_sli
     return min(n, 1) if first_slice else n
 
 
-def expected_slices_per_epoch(lengths: Sequence[int], cfg: DataConfig, grid: int = 64) -> float:
-    """Mean slices per pass over the files, averaging the random offset over a grid of its values."""
-    offsets = np.linspace(0, cfg.slice_len - 1, grid).astype(int) if cfg.random_offset else [0]
-    total = 0.0
+def _floor_sum(x: int, hop: int) -> int:
+    """Σ_{t=0..x} ⌊t / hop⌋ (0 for x < 0)."""
+    if x < 0:
+        return 0
+    q, r = divmod(x, hop)
+    return hop * q * (q - 1) // 2 + q * (r + 1)
+
+
+def expected_slices_per_epoch(lengths: Sequence[int], cfg: DataConfig) -> float:
+    """Mean slices per pass over the files, exactly, over every random offset in [0, slice_len)."""
+    if not cfg.random_offset:
+        return float(sum(count_slices(n, cfg.slice_len, cfg.hop, cfg.pad_end, cfg.first_slice) for n in lengths))
+    total, h = 0, cfg.hop
     for length in lengths:
-        total += np.mean([count_slices(length - s, cfg.slice_len, cfg.hop, cfg.pad_end, cfg.first_slice)
-                          for s in offsets])
-    return total
+        if cfg.pad_end:  # offset s < length gives ⌈(length − s) / hop⌉ = ⌊(length − s − 1) / hop⌋ + 1
+            last = min(cfg.slice_len, length) - 1
+            total += _floor_sum(length - 1, h) - _floor_sum(length - last - 2, h) + last + 1
+        else:  # offset s ≤ length − slice_len gives ⌊(length − slice_len − s) / hop⌋ + 1
+            room = length - cfg.slice_len
+            last = min(cfg.slice_len - 1, room)
+            if last >= 0:
+                total += _floor_sum(room, h) - _floor_sum(room - last - 1, h) + last + 1
+    return total / cfg.slice_len
+
+
+def passes_per_round(files: Sequence[audio.AudioFileInfo], cfg: DataConfig) -> int:
+    """Passes over the files that make one round of the repeated pipeline: enough for about
+    MIN_SLICES_PER_ROUND slices. tf.data ends a repeat whose round is empty, which protects against a
+    folder whose files all fail to decode, but a round of one pass over a few files can be empty by the
+    chance of the random offsets alone, or yield less than a batch."""
+    expected = expected_slices_per_epoch([f.frames_at(cfg.sample_rate) for f in files], cfg)
+    return max(1, math.ceil(MIN_SLICES_PER_ROUND / expected)) if expected > 0 else 1
 
 
 def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]:
@@ -72,16 +99,16 @@ def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]
     lengths = [info.frames_at(cfg.sample_rate) for info in infos]
     n_short = sum(length < cfg.slice_len for length in lengths)
     expected = expected_slices_per_epoch(lengths, cfg)
-    if expected == 0:
+    if expected < MIN_SLICES_PER_PASS:
         raise UserError(
-            f"None of the {len(infos)} files yields a {cfg.slice_len}-sample slice at {cfg.sample_rate} Hz "
-            f"({n_short} are shorter than one slice): pass --data_pad_end to zero-pad them "
-            "(with --data_first_slice for short clips such as one-shots or spoken words).")
+            f"One pass over the {len(infos)} files yields on average {expected:.3g} slices of {cfg.slice_len} "
+            f"samples at {cfg.sample_rate} Hz ({n_short} are shorter than one slice, and without --data_pad_end "
+            "a partial slice is dropped): pass --data_first_slice --data_pad_end for short clips such as "
+            "one-shots or spoken words, or --data_pad_end alone for longer recordings.")
     if expected < batch_size:
-        log.warning("One pass over the %d files yields only about %.1f slices, fewer than one batch of %d, "
-                    "so training will crawl: for short clips pass --data_first_slice --data_pad_end.",
-                    len(infos), expected, batch_size)
-    elif n_short and not cfg.pad_end:
+        log.info("One pass over the %d files yields about %.1f slices, fewer than one batch of %d: each batch "
+                 "holds slices of several passes.", len(infos), expected, batch_size)
+    if n_short and not cfg.pad_end:
         log.warning("%d of %d files are shorter than one %d-sample slice and are skipped without --data_pad_end.",
                     n_short, len(infos), cfg.slice_len)
     log.info("Found %d audio files (%.1f minutes at %d Hz, about %d slices per epoch), decoded with %s.",
@@ -98,25 +125,41 @@ def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) ->
     return slices[:1] if cfg.first_slice else slices
 
 
-class _FileDecoder:
-    """Decodes in a py_function; a file that fails is skipped (warned about once) and yields nothing."""
+# A file decoding to less than this share of the length its header gives is reported (a truncated MP3
+# decodes without an error); codecs' own padding differs by far less.
+SHORT_DECODE_SHARE = 0.9
 
-    def __init__(self, cfg: DataConfig):
+
+class _FileDecoder:
+    """Decodes in a py_function; a file that fails is skipped (warned about once) and yields nothing,
+    and a file much shorter than its header said is used with a warning (once)."""
+
+    def __init__(self, cfg: DataConfig, files: Sequence[audio.AudioFileInfo] = ()):
         self.cfg = cfg
+        self._promised = {f.path: f.frames_at(cfg.sample_rate) for f in files}
         self._warned: set[str] = set()
         self._lock = threading.Lock()
+
+    def _first_warning(self, path: str) -> bool:
+        with self._lock:
+            first_time = path not in self._warned
+            self._warned.add(path)
+        return first_time
 
     def __call__(self, path: tf.Tensor) -> np.ndarray:
         path = path.numpy().decode()
         try:
-            return audio.decode_audio(path, self.cfg.sample_rate, self.cfg.num_channels, self.cfg.normalize)
+            samples = audio.decode_audio(path, self.cfg.sample_rate, self.cfg.num_channels, self.cfg.normalize)
         except Exception as e:
-            with self._lock:
-                first_time = path not in self._warned
-                self._warned.add(path)
-            if first_time:
+            if self._first_warning(path):
                 log.warning("Skipping %s: it could not be decoded (%s).", path, audio.error_summary(e))
             return np.zeros((0, self.cfg.num_channels), np.float32)
+        promised = self._promised.get(path, 0)
+        if len(samples) < SHORT_DECODE_SHARE * promised and self._first_warning(path):
+            log.warning("%s decodes to %d samples but its header promises %d (at %d Hz): it is probably "
+                        "truncated; training uses the %d that decode.", path, len(samples), promised,
+                        self.cfg.sample_rate, len(samples))
+        return samples
 
     def tf_decode(self, path: tf.Tensor) -> tf.Tensor:
         samples = tf.py_function(self, [path], tf.float32)
@@ -150,7 +193,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
                             deterministic=not shuffle)
         decoded = decoded.ignore_errors(log_warning=True)
     else:
-        decode = _FileDecoder(cfg).tf_decode
+        decode = _FileDecoder(cfg, files).tf_decode
         decoded = paths.map(decode, num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
     if cfg.cache:
         # Decode once; later epochs read the cache. Files are then shuffled after it (a shuffle before
@@ -158,10 +201,12 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
         decoded = decoded.cache("" if cfg.cache == "memory" else cfg.cache)
         if shuffle:
             decoded = decoded.shuffle(min(len(files), CACHE_SHUFFLE_FILES), reshuffle_each_iteration=True)
+    if repeat:
+        decoded = decoded.repeat(passes_per_round(files, cfg))
     examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slice_audio(samples, cfg)))
     if repeat:
-        # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of
-        # spinning forever: tf.data stops repeating a dataset whose first pass is empty.
+        # After slicing, so a round yielding nothing (every file unreadable) ends the data instead of
+        # spinning forever: tf.data stops repeating a dataset whose round is empty.
         examples = examples.repeat()
     if shuffle:
         examples = examples.shuffle(shuffle_buffer)

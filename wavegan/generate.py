@@ -9,6 +9,7 @@ issue tracker).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from typing import Callable
 
@@ -21,6 +22,8 @@ from wavegan.config import CONFIG_FILE
 from wavegan.errors import UserError
 from wavegan.export import INFO_FILE, quantize_int16, read_export_info
 from wavegan.gan import GanKind
+
+log = logging.getLogger("wavegan")
 
 
 @dataclasses.dataclass
@@ -70,11 +73,18 @@ def sample_latents(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, latent_dim)).astype(np.float32)
 
 
-def fixed_latents(path: str, n: int, latent_dim: int) -> np.ndarray:
-    """Latents kept for the life of a run (preview, incept): loaded from `path` (.npy), else drawn and saved."""
-    if os.path.exists(path):
-        return load_latents(path, latent_dim)
-    latents = sample_latents(n, latent_dim, seed=None)
+def fixed_latents(path: str, n: int, latent_dim: int, flag: str = "n") -> np.ndarray:
+    """Latents kept for the life of a run (preview, incept): loaded from `path` (.npy), else drawn and saved.
+
+    When `n` (the mode's `flag`) differs from what `path` holds, the first rows are kept, so earlier
+    outputs stay comparable with the new ones, and any extra rows are drawn; the file is rewritten."""
+    saved = load_latents(path, latent_dim) if os.path.exists(path) else np.zeros((0, latent_dim), np.float32)
+    if len(saved) == n:
+        return saved
+    latents = np.concatenate([saved[:n], sample_latents(max(0, n - len(saved)), latent_dim, seed=None)])
+    if len(saved):
+        log.warning("%s held %d latents and --%s is %d: %s, and rewrote it.", path, len(saved), flag, n,
+                    f"kept its first {n}" if n < len(saved) else f"kept them and drew {n - len(saved)} more")
     np.save(path + ".tmp.npy", latents)
     os.replace(path + ".tmp.npy", path)
     return latents

@@ -52,11 +52,12 @@ def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, r
 
 def open_follower(train_dir: str, kind: GanKind, subdir: str, n_latents: int):
     """What a mode that follows training's checkpoints needs (preview, incept): the run's config, its own
-    folder with fixed latents (`z.npy`) and an event writer, and a built generator to restore into."""
+    folder with `n_latents` fixed latents (`z.npy`, flag --<subdir>_n) and an event writer, and a built
+    generator to restore into."""
     run = load_run_config(train_dir)
     folder = os.path.join(train_dir, subdir)
     os.makedirs(folder, exist_ok=True)
-    latents = fixed_latents(os.path.join(folder, "z.npy"), n_latents, run.model.latent_dim)
+    latents = fixed_latents(os.path.join(folder, "z.npy"), n_latents, run.model.latent_dim, f"{subdir}_n")
     generator = kind.build_generator(run)
     generator.build((None, run.model.latent_dim))
     return run, folder, latents, generator, tf.summary.create_file_writer(folder)

@@ -39,8 +39,12 @@ def train_step(trainer: AdversarialTrainer, real) -> dict:
     trainer.check_real(real)
     replica, replicas = replica_position()
     local_batch = real.shape[0]
-    noise = local_noise(trainer.iteration_noise(local_batch * replicas), replica, replicas, local_batch)
-    logs = iteration(trainer, real, noise, replicas)
+    # Keras inlines this step into the function that reads the data; ops that do not consume the data
+    # (the optimisers' iteration counters, the noise draws) would otherwise run even when reading fails
+    # at the end of the data, and the step count would move without an update.
+    with tf.control_dependencies([real]):
+        noise = local_noise(trainer.iteration_noise(local_batch * replicas), replica, replicas, local_batch)
+        logs = iteration(trainer, real, noise, replicas)
     if replicas > 1:  # every replica reports the global mean, whatever reduction fit() applies
         context = tf.distribute.get_replica_context()
         logs = {name: context.all_reduce(tf.distribute.ReduceOp.MEAN, value) for name, value in logs.items()}

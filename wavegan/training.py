@@ -73,8 +73,12 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
 
 
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
-          print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None) -> int:
+          print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None,
+          on_start: Callable[[], None] | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
+
+    `on_start` runs once everything is ready and a step is about to be taken (the train mode writes
+    the run's settings there, so a failed start or a run with nothing to do leaves none behind).
 
     Under `strategy` (see wavegan.distribute) the models and optimisers are mirrored on its replicas,
     every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
@@ -87,13 +91,14 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
     try:
-        return _train(train_dir, run, files, kind, print_fn, strategy)
+        return _train(train_dir, run, files, kind, print_fn, strategy, on_start)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
-           print_fn: Callable[[str], None], strategy: tf.distribute.Strategy) -> int:
+           print_fn: Callable[[str], None], strategy: tf.distribute.Strategy,
+           on_start: Callable[[], None] | None = None) -> int:
     chief = distribute.is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if run.train.batch_size % replicas:
@@ -159,6 +164,8 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     steps_per_epoch = STEPS_PER_FIT_EPOCH if remaining is None else min(STEPS_PER_FIT_EPOCH, remaining)
     epochs = 10**9 if remaining is None else math.ceil(remaining / steps_per_epoch)
     start = int(step.numpy())
+    if on_start is not None:
+        on_start()
     print_fn("Training has started. Stop it with Ctrl-C or kill; rerun the same command to resume.")
     trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
                 verbose=0, shuffle=False)
