@@ -48,4 +48,4 @@ def main(argv):
 
 if __name__ == "__main__":
     cli.quiet_tensorflow()
-    app.run(main)
+    app.run(main, flags_parser=cli.flags_parser(__doc__, MODES))

@@ -1,7 +1,14 @@
-"""One JAX-backend iteration of a tiny WaveGAN from given weights, data and noise (a process of its own:
-the backend is chosen at import). Used by tests/test_distribute.py against the TensorFlow step.
+"""One iteration of a tiny WaveGAN from given weights, data and noise, on the backend KERAS_BACKEND
+names (a process of its own: the backend is chosen at import). Used by tests/test_distribute.py to
+compare the JAX step with the TensorFlow step.
 
+    KERAS_BACKEND=tensorflow python tests/jax_step_run.py IN.npz OUT.npz LOSS --make_inputs
     KERAS_BACKEND=jax python tests/jax_step_run.py IN.npz OUT.npz LOSS
+
+Both run on one thread (see SINGLE_THREAD_XLA_FLAGS): a multi-threaded reduction's order depends on how
+the work is split, and TensorFlow's oneDNN kernels run single-threaded when the scheduler happens to
+call them from a worker thread, so under load the same step could round differently from run to run.
+`--make_inputs` (TensorFlow) first writes IN.npz: seeded initial weights, data and noise.
 """
 
 import os
@@ -9,14 +16,19 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+SINGLE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+if __name__ == "__main__":
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {SINGLE_THREAD_XLA_FLAGS}".strip()
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wavegan import losses, trainer_jax  # noqa: E402
+from wavegan import losses  # noqa: E402
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator  # noqa: E402
 from wavegan.trainer import AdversarialTrainer  # noqa: E402
 
 TINY_MODEL = dict(dim=4)
+BATCH = 3
 
 
 def tiny_trainer(loss: str, nupdates: int = 2) -> AdversarialTrainer:
@@ -33,14 +45,26 @@ def weights(trainer: AdversarialTrainer) -> dict:
             for i, v in enumerate(getattr(trainer, model).trainable_variables)}
 
 
-if __name__ == "__main__":
-    assert keras.backend.backend() == "jax", "run with KERAS_BACKEND=jax"
-    inputs = np.load(sys.argv[1])
-    trainer = tiny_trainer(sys.argv[3])
-    for model in ("generator", "discriminator"):
-        for i, v in enumerate(getattr(trainer, model).trainable_variables):
-            v.assign(inputs[f"{model}/{i}"])
-    noise = {k: inputs[k] for k in ("critic_z", "alpha", "generator_z")}
+def make_inputs(path: str, loss: str) -> None:
+    keras.utils.set_random_seed(0)  # the same initial weights every run
+    trainer = tiny_trainer(loss)
+    real = np.random.default_rng(0).uniform(-0.5, 0.5, (BATCH, 2, 16384, 1)).astype(np.float32)
+    noise = {k: keras.ops.convert_to_numpy(v) for k, v in trainer.iteration_noise(BATCH).items()}
+    np.savez(path, real=real, **noise, **weights(trainer))
+
+
+def tensorflow_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
+    import tensorflow as tf
+
+    from wavegan import trainer_tf
+
+    logs = tf.function(lambda r, n: trainer_tf.iteration(trainer, r, n))(tf.constant(inputs["real"]), noise)
+    return {**weights(trainer), **{f"log/{k}": np.asarray(v) for k, v in logs.items()}}
+
+
+def jax_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
+    from wavegan import trainer_jax
+
     step = trainer_jax.make_step(trainer)
     state, logs = step(trainer_jax.get_state(trainer), inputs["real"], noise)
     trainer_jax.set_state(trainer, state)
@@ -50,4 +74,24 @@ if __name__ == "__main__":
     history = trainer.fit(iter([inputs["real"]] * 2), steps_per_epoch=2, epochs=1)
     results["fit_d_loss"] = np.asarray(history.history["d_loss"])
     results["fit_step"] = np.asarray(keras.ops.convert_to_numpy(trainer.step))
-    np.savez(sys.argv[2], **results)
+    return results
+
+
+if __name__ == "__main__":
+    in_path, out_path, loss = sys.argv[1:4]
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    if "--make_inputs" in sys.argv:
+        make_inputs(in_path, loss)
+    inputs = np.load(in_path)
+    trainer = tiny_trainer(loss)
+    for model in ("generator", "discriminator"):
+        for i, v in enumerate(getattr(trainer, model).trainable_variables):
+            v.assign(inputs[f"{model}/{i}"])
+    noise = {k: inputs[k] for k in ("critic_z", "alpha", "generator_z")}
+    results = (jax_step if backend == "jax" else tensorflow_step)(trainer, inputs, noise)
+    np.savez(out_path, **results)

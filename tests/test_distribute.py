@@ -106,30 +106,20 @@ def test_multiworker_without_tf_config_says_what_to_set(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
 @pytest.mark.parametrize("loss", ["wgan-gp", "lsgan"])
 def test_jax_train_step_agrees_with_tensorflow(tmp_path, loss):
-    import tensorflow as tf
-
-    sys.path.insert(0, os.path.join(helpers.REPO, "tests"))
-    from jax_step_run import tiny_trainer, weights
-
-    from wavegan import trainer_tf
-
-    trainer = tiny_trainer(loss)
-    batch = 3
-    real = np.random.default_rng(0).uniform(-0.5, 0.5, (batch, 2, 16384, 1)).astype(np.float32)
-    noise = {k: v.numpy() for k, v in trainer.iteration_noise(batch).items()}
-    inputs = str(tmp_path / "in.npz")
-    np.savez(inputs, real=real, **noise, **weights(trainer))
-    outputs = str(tmp_path / "out.npz")
-    run([sys.executable, os.path.join(helpers.REPO, "tests", "jax_step_run.py"), inputs, outputs, loss],
-        env=dict(helpers.script_env(), KERAS_BACKEND="jax"))
-    jax_results = np.load(outputs)
-
-    logs = tf.function(lambda r, n: trainer_tf.iteration(trainer, r, n))(tf.constant(real), noise)
-    tf_weights = weights(trainer)
-    log_differences = {k: abs(float(v) - float(jax_results[f"log/{k}"])) for k, v in logs.items()}
+    """Both steps run in processes of their own, on one thread each, from seeded weights, so the
+    comparison is the same at every run whatever the load (see tests/jax_step_run.py)."""
+    step_run = os.path.join(helpers.REPO, "tests", "jax_step_run.py")
+    inputs, tf_out, jax_out = (str(tmp_path / name) for name in ("in.npz", "tf.npz", "jax.npz"))
+    run([sys.executable, step_run, inputs, tf_out, loss, "--make_inputs"],
+        env=dict(helpers.script_env(), KERAS_BACKEND="tensorflow"))
+    run([sys.executable, step_run, inputs, jax_out, loss], env=dict(helpers.script_env(), KERAS_BACKEND="jax"))
+    tf_results, jax_results = np.load(tf_out), np.load(jax_out)
+    logs = {k[len("log/"):]: float(tf_results[k]) for k in tf_results.files if k.startswith("log/")}
+    tf_weights = {k: tf_results[k] for k in tf_results.files if not k.startswith("log/")}
+    log_differences = {k: abs(v - float(jax_results[f"log/{k}"])) for k, v in logs.items()}
     differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
     weight_difference, share_off = differences.max(), np.mean(differences > 1e-6)
-    print(f"{loss}: losses {({k: float(v) for k, v in logs.items()})}, |TF − JAX| losses {log_differences}, "
+    print(f"{loss}: losses {logs}, |TF − JAX| losses {log_differences}, "
           f"weights: largest difference {weight_difference:.2e}, share above 1e-6 {share_off:.2e}")
     for name, value in logs.items():
         np.testing.assert_allclose(float(jax_results[f"log/{name}"]), float(value), rtol=1e-4, atol=1e-5)

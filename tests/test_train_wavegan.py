@@ -154,3 +154,18 @@ def test_ten_one_shots_train_at_batch_64(tmp_path):
     reader = tf.train.load_checkpoint(os.path.join(train_dir, "model.ckpt-1"))
     d_iter = [n for n in reader.get_variable_to_shape_map() if n.startswith("d_optimizer/") and "iteration" in n]
     assert reader.get_tensor(d_iter[0]) == 5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script,model_flag", [("train_wavegan.py", "--wavegan_dim"), ("train_specgan.py", "--specgan_ngl")])
+def test_help_lists_the_scripts_flags_by_group_with_defaults(script, model_flag):
+    proc = helpers.run_script(script, "--help")
+    out = proc.stdout
+    headings = [out.index(h) for h in ("\nData:", "\nModel:", "\nTraining:", "\nAfter training")]
+    assert headings == sorted(headings)
+    model = out[headings[1]:headings[2]]
+    assert model_flag in model and ("(default: 64)" in model if "dim" in model_flag else "(default: 16)" in model)
+    assert "--train_batch_size\n        Batch size. (default: 64)" in out[headings[2]:headings[3]]
+    assert "--data_first_slice / --nodata_first_slice" in out[headings[0]:headings[1]]
+    assert "--preview_n" in out[headings[3]:] and "Try --helpfull" not in out
+    assert "--alsologtostderr" not in out  # absl's own flags stay in --helpfull

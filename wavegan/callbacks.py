@@ -44,7 +44,8 @@ class _Every:
 
 
 class TimedCheckpoint(keras.callbacks.Callback):
-    """Saves `model.ckpt-<step>` every `save_secs` and when training ends; the manager keeps the last 5.
+    """Saves `model.ckpt-<step>` every `save_secs` and when training ends; the manager keeps the newest
+    --train_keep_checkpoints.
 
     `on_saved(path, step)` runs after each save (the train mode refreshes the SavedModel export there).
     """
@@ -149,16 +150,29 @@ class AudioSummaries(keras.callbacks.Callback):
         self.rate_mark, self.written_step = (now, step), step
 
 
-class Progress(keras.callbacks.Callback):
-    """One line every `every_secs`: step, steps/s and the losses."""
+def format_duration(seconds: float) -> str:
+    """h:mm:ss (hours may pass 24)."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
-    def __init__(self, step: tf.Variable, every_secs: float = 30.0, print_fn: Callable[[str], None] = print):
+
+class Progress(keras.callbacks.Callback):
+    """One line every `every_secs`: step, seconds per step, examples per second (the real examples the
+    critic reads: `examples_per_step` = batch × critic updates), the time left to `max_steps` when
+    there is one, steps/s and the losses.
+
+    The time left uses the mean rate since the first line, which leaves out the first step's tracing."""
+
+    def __init__(self, step: tf.Variable, every_secs: float = 30.0, print_fn: Callable[[str], None] = print,
+                 examples_per_step: int | None = None, max_steps: int | None = None):
         super().__init__()
         self.step, self.timer, self.print_fn = step, _Every(every_secs), print_fn
-        self.mark = None
+        self.examples_per_step, self.max_steps = examples_per_step, max_steps
+        self.mark = self.first = None
 
     def on_train_begin(self, logs=None):
         self.mark = (time.monotonic(), int(self.step.numpy()))
+        self.first = None
         self.timer.last = 0.0  # report the first step: it shows training has started
 
     def on_train_batch_end(self, batch, logs=None):
@@ -173,10 +187,22 @@ class Progress(keras.callbacks.Callback):
         now, step = time.monotonic(), int(self.step.numpy())
         then, then_step = self.mark
         rate = (step - then_step) / (now - then) if now > then else 0.0
+        parts = [f"step {step}" if self.max_steps is None else f"step {step}/{self.max_steps}"]
+        if rate > 0:
+            parts.append(f"{1 / rate:.2f} s/step")
+            if self.examples_per_step:
+                parts.append(f"{rate * self.examples_per_step:.1f} examples/s")
+        if self.max_steps is not None:
+            first_time, first_step = self.first or (then, then_step)
+            mean_rate = (step - first_step) / (now - first_time) if step > first_step and now > first_time else rate
+            if mean_rate > 0:
+                parts.append(f"ETA {format_duration(max(0, self.max_steps - step) / mean_rate)}")
+        parts.append(f"{rate:.3f} steps/s")
         losses = "  ".join(f"{name} {scalar(logs[key]):.4f}" for key, name in SCALAR_NAMES.items()
                            if logs and key in logs)
-        self.print_fn(f"step {step}  {rate:.3f} steps/s  {losses}")
+        self.print_fn("  ".join(parts + ([losses] if losses else [])))
         self.mark = (now, step)
+        self.first = self.first or (now, step)
 
 
 class StopAtStep(keras.callbacks.Callback):

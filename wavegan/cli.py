@@ -5,10 +5,14 @@ The flag names and defaults are the original's (SPEC §2); each script adds its 
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import logging
 import os
+import re
 import sys
+import textwrap
+import threading
 from typing import Any, Callable, Sequence
 
 from absl import flags
@@ -21,6 +25,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_CORPUS = os.path.join(REPO_ROOT, "data", "drums")
 
 _defined: list[str] = []  # every flag this project defines, for args.txt
+# As the user started us, before quiet_tensorflow() sets a default.
+_USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 
 
 def _track(define: Callable, name: str, *args, **kwargs) -> None:
@@ -59,6 +65,8 @@ def define_train_flags() -> None:
     _track(flags.DEFINE_integer, "train_batch_size", 64, "Batch size.")
     _track(flags.DEFINE_integer, "train_save_secs", 300, "Seconds between checkpoints.")
     _track(flags.DEFINE_integer, "train_summary_secs", 120, "Seconds between TensorBoard summaries.")
+    _track(flags.DEFINE_integer, "train_keep_checkpoints", 5,
+           "Newest checkpoints kept (the original kept 5); one at the paper's size takes 438 MB.")
     _track(flags.DEFINE_integer, "train_max_steps", None,
            "Stop after this many generator steps in total (default: run until killed, as the original).")
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
@@ -96,6 +104,54 @@ def define_after_training_flags() -> None:
            "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
            "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
     _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
+
+
+# --help: this script's flags by group, named by prefix, in the order they are defined.
+FLAG_GROUPS = (("Data", ("data_",)), ("Model", ("wavegan_", "specgan_")), ("Training", ("train_",)),
+               ("After training (preview, incept, infer, generate modes)",
+                ("preview_", "incept_", "infer_", "generate_")))
+HELP_FLAGS = ("-h", "-help", "--help", "--helpshort", "-?")
+
+
+def _describe_flag(name: str) -> str:
+    flag = FLAGS[name]
+    if isinstance(flag, flags.BooleanFlag):
+        head, default = f"--{name} / --no{name}", "on" if flag.default else "off"
+    else:
+        head = f"--{name}"
+        default = None if flag.default is None else flag.default_as_str.strip("'") or '""'
+    # A flag without a default says in its help what happens when it is not given.
+    text = flag.help if default is None else f"{flag.help} (default: {default})"
+    text = textwrap.fill(text, width=100, initial_indent=" " * 8, subsequent_indent=" " * 8)
+    return f"    {head}\n{text}"
+
+
+def help_text(script: str, doc: str, modes: Sequence[str]) -> str:
+    """The script's usage, its first docstring paragraph and its flags by group, with their defaults."""
+    lines = [f"usage: {script} {{{','.join(modes)}}} TRAIN_DIR [--flags]", "", doc.strip().split("\n\n")[0], ""]
+    for title, prefixes in FLAG_GROUPS:
+        names = [n for n in _defined if n.startswith(prefixes)]
+        if names:
+            lines += [f"{title}:"] + [_describe_flag(n) for n in names] + [""]
+    lines.append("Logging: --verbosity 0 also shows TensorFlow's start-up messages. --helpfull lists absl's own flags too.")
+    return "\n".join(lines)
+
+
+def flags_parser(doc: str, modes: Sequence[str]) -> Callable[[list[str]], list[str]]:
+    """An absl `flags_parser` whose --help (absl's lists only the main module's flags: none here)
+    prints `help_text` and exits 0."""
+    from absl import app
+
+    def parse(argv: list[str]) -> list[str]:
+        if any(arg in HELP_FLAGS for arg in argv[1:]):
+            try:
+                print(help_text(os.path.basename(argv[0]), doc, modes), flush=True)
+            except BrokenPipeError:  # `--help | head`
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        return app.parse_flags_with_usage(argv)
+
+    return parse
 
 
 def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
@@ -191,6 +247,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
 def train_config_from_flags() -> TrainConfig:
     return TrainConfig(batch_size=FLAGS.train_batch_size, save_secs=FLAGS.train_save_secs,
                        summary_secs=FLAGS.train_summary_secs, max_steps=FLAGS.train_max_steps,
+                       keep_checkpoints=FLAGS.train_keep_checkpoints,
                        jit=FLAGS.train_jit, precision=FLAGS.train_precision,
                        strategy=FLAGS.train_strategy).validate()
 
@@ -248,8 +305,19 @@ def parse_positionals(argv: Sequence[str], modes: Sequence[str]) -> tuple[str, s
     return args[0], args[1]
 
 
+# TensorFlow's C++ start-up lines. absl prints them before anything can initialise its logging, so
+# TF_CPP_MIN_LOG_LEVEL does not hide them; one is an E(rror) line that is only a notice.
+TF_CHATTER = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|I\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] .*"
+    r"|E\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] oneDNN supports DT_STRING only on platforms with AVX-512.*"
+    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow .*")
+
+
 def setup_logging() -> None:
-    """Our messages go to stderr as plain lines; TensorFlow's C++ chatter is hidden unless asked for."""
+    """Our messages go to stderr as plain lines. TensorFlow's and absl's start-up chatter is hidden
+    unless `--verbosity 0` (or more) or TF_CPP_MIN_LOG_LEVEL=0/1 asks for it; warnings stay. Call it
+    after flag parsing and before TensorFlow is imported."""
     logger = logging.getLogger("wavegan")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -259,7 +327,53 @@ def setup_logging() -> None:
     logger.propagate = False
     from absl import logging as absl_logging
 
-    absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's Python-side INFO lines
+    verbose = FLAGS.is_parsed() and FLAGS["verbosity"].present and FLAGS.verbosity >= 0
+    if not verbose:
+        absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's Python-side INFO lines
+    if verbose or _USER_TF_LOG_LEVEL in ("0", "1"):
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = _USER_TF_LOG_LEVEL or "0"
+    else:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = _USER_TF_LOG_LEVEL or "2"
+        filter_stderr(TF_CHATTER)
+
+
+_stderr_filter: dict = {}
+
+
+def filter_stderr(pattern: re.Pattern) -> None:
+    """Passes this process's stderr (file descriptor 2, where C++ libraries write too) through a thread
+    that drops the lines matching `pattern`; everything else reaches the real stderr unchanged."""
+    if _stderr_filter or not hasattr(os, "pipe"):
+        return
+    sys.stderr.flush()
+    real = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as lines:
+            for line in lines:
+                try:
+                    if not pattern.fullmatch(line.decode("utf-8", "replace").rstrip("\r\n")):
+                        os.write(real, line)
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=pump, name="stderr-filter", daemon=True)
+    thread.start()
+    _stderr_filter.update(real=real, thread=thread)
+    atexit.register(restore_stderr)
+
+
+def restore_stderr() -> None:
+    """Puts the real stderr back and waits for the filter to pass on what was written before."""
+    if not _stderr_filter:
+        return
+    sys.stderr.flush()
+    os.dup2(_stderr_filter["real"], 2)  # closes the pipe's last write end: the pump reads to its end
+    _stderr_filter["thread"].join(timeout=5)
+    _stderr_filter.clear()
 
 
 def quiet_tensorflow() -> None:

@@ -125,12 +125,15 @@ class TrainConfig:
     jit: str = "auto"
     precision: str = "float32"
     strategy: str = "auto"  # how, not what: a run may resume under another strategy or device count
+    keep_checkpoints: int = 5
 
     def validate(self) -> "TrainConfig":
         if self.batch_size < 1:
             raise UserError(f"--train_batch_size must be at least 1, not {self.batch_size}.")
         if self.max_steps is not None and self.max_steps < 0:
             raise UserError(f"--train_max_steps must be 0 or more, not {self.max_steps}.")
+        if self.keep_checkpoints < 1:
+            raise UserError(f"--train_keep_checkpoints must be at least 1, not {self.keep_checkpoints}.")
         if self.jit not in ("auto", "on", "off"):
             raise UserError(f"--train_jit must be auto, on or off, not {self.jit!r}.")
         if self.precision not in PRECISIONS:

@@ -59,8 +59,9 @@ def resolve_jit(setting: str) -> bool:
     return setting == "on"
 
 
-def make_checkpoint(trainer: AdversarialTrainer, train_dir: str) -> tf.train.CheckpointManager:
-    return checkpoints.make_manager(train_dir, generator=trainer.generator, discriminator=trainer.discriminator,
+def make_checkpoint(trainer: AdversarialTrainer, train_dir: str,
+                    keep: int = checkpoints.CHECKPOINTS_KEPT) -> tf.train.CheckpointManager:
+    return checkpoints.make_manager(train_dir, keep, generator=trainer.generator, discriminator=trainer.discriminator,
                                     g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
 
 
@@ -121,7 +122,7 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     describe_parameters(generator, print_fn)
     describe_parameters(discriminator, print_fn)
 
-    manager = make_checkpoint(trainer, train_dir)
+    manager = make_checkpoint(trainer, train_dir, run.train.keep_checkpoints)
     if chief:
         for path in checkpoints.remove_partial_saves(train_dir):
             log.info("Removed %s, left by a save that was interrupted.", path)
@@ -147,7 +148,8 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
         cbs.StopOnSignal(print_fn),
-        cbs.Progress(step, print_fn=print_fn),
+        cbs.Progress(step, print_fn=print_fn, examples_per_step=run.train.batch_size * run.model.disc_nupdates,
+                     max_steps=max_steps),
     ]
     if chief:  # the other workers train the same weights and write nothing
         writer = tf.summary.create_file_writer(train_dir)
