@@ -41,3 +41,39 @@ def test_progress_line_without_a_step_limit_has_no_eta(monkeypatch):
     progress.on_train_batch_end(1, {})
     assert lines == ["step 2  2.00 s/step  8.0 examples/s  0.500 steps/s"]
     assert callbacks.format_duration(3 * 3600 + 4 * 60 + 5.4) == "3:04:05"
+
+
+def test_a_signal_is_acknowledged_while_a_step_is_still_running():
+    """The main thread is inside TensorFlow for a whole step; the acknowledgement must not wait for it."""
+    import os
+    import signal
+    import threading
+    import time
+
+    import tensorflow as tf
+
+    lines = []
+    stop = callbacks.StopOnSignal(print_fn=lambda line: lines.append((time.monotonic(), line)))
+
+    @tf.function
+    def long_step(x):  # a few seconds of work in one TensorFlow call, as a training step is
+        return tf.while_loop(lambda i, y: i < 4000, lambda i, y: (i + 1, tf.tanh(y @ y) / 50.0), (0, x))[1]
+
+    x = tf.random.stateless_uniform((256, 256), (0, 0))
+    long_step(x)  # traced before timing
+    stop.on_train_begin()
+    try:
+        stop.on_train_batch_begin(0)
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        started = time.monotonic()
+        long_step(x).numpy()
+        step_ended = time.monotonic()
+        stop.set_model(type("Model", (), {"stop_training": False})())
+        stop.on_train_batch_end(0)
+    finally:
+        getattr(stop, "close", lambda: None)()  # (older StopOnSignal had none)
+    assert step_ended - started > 1.0, "the step was too short to tell"
+    acknowledged = [t for t, line in lines if line.startswith("SIGINT received")]
+    assert len(acknowledged) == 1 and acknowledged[0] < step_ended, lines
+    assert stop.received == "SIGINT" and stop.model.stop_training
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -169,3 +169,16 @@ def test_help_lists_the_scripts_flags_by_group_with_defaults(script, model_flag)
     assert "--data_first_slice / --nodata_first_slice" in out[headings[0]:headings[1]]
     assert "--preview_n" in out[headings[3]:] and "Try --helpfull" not in out
     assert "--alsologtostderr" not in out  # absl's own flags stay in --helpfull
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_chatter_is_hidden_unless_asked_for(tmp_path):
+    """TensorFlow's C++ start-up lines (printed whatever TF_CPP_MIN_LOG_LEVEL says) stay out of the
+    console; our own error still arrives; --verbosity 0 brings TensorFlow's lines back."""
+    chatter = ("absl::InitializeLog", "oneDNN custom operations are on")
+    quiet = run_script("generate", str(tmp_path), check=False)  # loads TensorFlow, then stops: no run there
+    assert quiet.returncode == 2 and quiet.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert not any(c in quiet.stderr for c in chatter), quiet.stderr
+    assert len(quiet.stderr.strip().splitlines()) == 1, quiet.stderr
+    verbose = run_script("generate", str(tmp_path), "--verbosity", "0", check=False)
+    assert verbose.returncode == 2 and "oneDNN custom operations are on" in verbose.stderr

@@ -7,7 +7,9 @@ All of them count in generator updates (`trainer.step`), which is what the origi
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import time
 from typing import Callable, Iterator
@@ -15,6 +17,8 @@ from typing import Callable, Iterator
 import keras
 import numpy as np
 import tensorflow as tf
+
+from wavegan.errors import TrainingDiverged
 
 log = logging.getLogger("wavegan")
 
@@ -220,7 +224,12 @@ class StopAtStep(keras.callbacks.Callback):
 class StopOnSignal(keras.callbacks.Callback):
     """SIGTERM or SIGINT (Ctrl-C) ends training after the current step, so the checkpoint written when
     training ends holds that step (a scheduler's kill or `timeout` loses nothing). A second signal
-    stops at once, as before."""
+    stops at once.
+
+    Python runs signal handlers in the main thread, which is inside TensorFlow for a whole step (a
+    minute at the paper's size on a CPU). So the signal is also written to a pipe (signal.set_wakeup_fd)
+    that a thread of ours watches: it says at once what is being waited for, and ends the process on the
+    second signal, as a checkpoint is safe to interrupt."""
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -229,19 +238,67 @@ class StopOnSignal(keras.callbacks.Callback):
         self.print_fn = print_fn
         self.previous: dict = {}
         self.received = None
+        self.step_started = self.last_step_secs = None
+        self._wakeup = None  # (read fd, write fd, previous wakeup fd)
+        self._count = 0
+
+    def _message(self, name: str) -> str:
+        now = time.monotonic()
+        running = f", running for {now - self.step_started:.0f} s" if self.step_started is not None else ""
+        last = f"; the last took {self.last_step_secs:.0f} s" if self.last_step_secs is not None else ""
+        return (f"{name} received: finishing the current step{running}{last}, then saving a checkpoint "
+                "and exporting the generator (send it again to stop at once).")
 
     def _handle(self, signum, frame):
         self.received = signal.Signals(signum).name
         for sig, handler in self.previous.items():  # the next signal gets the old behaviour
             signal.signal(sig, handler)
-        self.print_fn(f"{self.received} received: stopping after this step and saving a checkpoint "
-                      "(send it again to stop at once).")
+        if self._wakeup is None:  # nobody has said it yet
+            self.print_fn(self._message(self.received))
+
+    def _watch(self, read_fd: int) -> None:
+        while True:
+            try:
+                data = os.read(read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum not in [int(s) for s in self.SIGNALS]:
+                    continue
+                self._count += 1
+                name = signal.Signals(signum).name
+                if self._count == 1:
+                    self.print_fn(self._message(name))
+                    sys.stdout.flush()
+                else:
+                    self.print_fn(f"{name} received again: stopping now; the newest complete checkpoint is kept.")
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(128 + signum)
 
     def on_train_begin(self, logs=None):
-        if threading.current_thread() is threading.main_thread():  # handlers can only be set there
-            self.previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        if threading.current_thread() is not threading.main_thread():  # handlers can only be set there
+            return
+        self.previous = {sig: signal.signal(sig, self._handle) for sig in self.SIGNALS}
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        try:
+            previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        except ValueError:
+            os.close(read_fd), os.close(write_fd)
+            return
+        self._wakeup = (read_fd, write_fd, previous)
+        threading.Thread(target=self._watch, args=(read_fd,), name="signal-watch", daemon=True).start()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.step_started = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.step_started is not None:
+            self.last_step_secs = time.monotonic() - self.step_started
+        self.step_started = None
         if self.received:
             self.model.stop_training = True
 
@@ -249,10 +306,16 @@ class StopOnSignal(keras.callbacks.Callback):
         if self.received is None:
             for sig, handler in self.previous.items():
                 signal.signal(sig, handler)
+        if self._count == 0:  # after a first signal, keep watching for a second during the final save
+            self.close()
 
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; raised before any checkpoint of that state is written."""
+    def close(self) -> None:
+        """Gives signals back to Python alone and ends the watcher."""
+        if self._wakeup is not None:
+            read_fd, write_fd, previous = self._wakeup
+            signal.set_wakeup_fd(previous)
+            os.close(write_fd)  # the watcher reads the end of its pipe and returns
+            self._wakeup = None
 
 
 class NanGuard(keras.callbacks.Callback):

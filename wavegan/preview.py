@@ -42,7 +42,8 @@ def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, r
         tf.summary.audio("preview", audio[None].astype(np.float32) / 32767.0, run.data.sample_rate, max_outputs=1)
         if getattr(generator, "pp_filt", None) is not None:
             kernel = generator.pp_filt.kernel.numpy()[:, 0, 0]  # input channel 0 → output channel 0
-            image = plots.plot_filter_response(kernel)
+            image = plots.plot_filter_response(
+                kernel, run.data.sample_rate, f"Post-processing filter at step {step} ({len(kernel)} taps)")
             with open(os.path.join(preview_dir, f"{step:08d}_ppfilt.png"), "wb") as f:
                 f.write(tf.io.encode_png(image).numpy())
             tf.summary.image("pp_filt", image[None], max_outputs=1)

@@ -143,7 +143,7 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
 
     def refresh_export(path: str, saved_step: int) -> None:
-        export_checkpoint(generator, run, saved_step, export_dir, kind)
+        log.info("Exported step %d to %s", saved_step, export_checkpoint(generator, run, saved_step, export_dir, kind))
 
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
