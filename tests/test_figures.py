@@ -13,21 +13,44 @@ def test_incept_curve_reads_each_step_once_in_order(tmp_path):
     assert steps.tolist() == [200, 400] and scores.tolist() == [1.5, 2.5]
 
 
-def test_plot_lines_puts_points_where_the_axes_say():
-    red = (255, 0, 0)
-    image = plots.plot_lines([(np.array([0.0, 100.0]), np.array([0.0, 10.0]), red)], x_max=100, y_max=10,
-                             x_grid=50, y_grid=5, width=110, height=110)
-    assert image.shape == (110, 110, 3)
-    is_red = np.all(image == red, axis=-1)
-    assert is_red[99, 10] and is_red[10, 99]  # (0, 0) bottom-left and (100, 10) top-right of the box
-    assert is_red[55, 55]  # the segment between them
-    assert not is_red[20, 80]
+def test_curves_from_csv_group_by_run_in_step_order(tmp_path):
+    table = tmp_path / "curve.csv"
+    table.write_text("# read back from a figure\nrun,step,score\nspecgan,300,1.5\nwavegan_ps2,100,1.0\nspecgan,100,2.0\n")
+    curves = figures.curves_from_csv(str(table))
+    assert list(curves) == ["specgan", "wavegan_ps2"]
+    assert curves["specgan"][0].tolist() == [100, 300] and curves["specgan"][1].tolist() == [2.0, 1.5]
 
 
-def test_spectrogram_grid_stacks_rows_and_columns():
+def test_is_curve_figure_has_labelled_axes_a_legend_and_a_title():
+    curves = {"wavegan_ps2": (np.array([100, 200]), np.array([1.0, 2.0])), "specgan": (np.array([100]), np.array([1.5]))}
+    ax = figures.is_curve_figure(curves, "IS").axes[0]
+    assert ax.get_xlabel() == "generator iterations" and ax.get_ylabel() == "Inception score" and ax.get_title() == "IS"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:2] == ["WaveGAN, phase shuffle 2", "SpecGAN"]
+    assert ax.get_ylim()[0] == 0
+
+
+def test_spectrogram_figure_labels_rows_columns_and_the_db_scale():
     rng = np.random.default_rng(0)
-    rows = [[rng.normal(size=16384).astype(np.float32) * 0.1 for _ in range(3)] for _ in range(2)]
-    image = figures.spectrogram_grid(rows, gap=4)
-    h, w = figures.log_spectrogram(rows[0][0]).shape
-    assert image.shape == (2 * h + 4, 3 * w + 8, 3)
-    assert np.all(image[h:h + 4] == 255)  # white gap between rows
+    rows = {name: [rng.normal(size=16384).astype(np.float32) * 0.1 for _ in range(3)] for name in ("real", "model")}
+    figure = figures.spectrogram_figure(rows, "grid")
+    axes = figure.axes
+    assert len(axes) == 2 * 3 + 1  # the grid and the colour bar
+    assert axes[0].get_ylabel().startswith("real") and axes[3].get_ylabel().startswith("model")
+    assert axes[0].get_title() == "clip 1" and axes[5].get_xlabel() == "time (s)"
+    assert axes[-1].get_ylabel() == "magnitude (dB)"
+    spectrogram = figures.log_spectrogram(rows["real"][0])
+    assert spectrogram.shape == (figures.N_FFT // 2 + 1, (16384 - figures.N_FFT) // figures.HOP + 1)
+
+
+def test_filter_response_figure_has_db_and_hz_axes():
+    kernel = np.zeros(512)
+    kernel[0] = 1.0  # an impulse: flat 0 dB, zero phase
+    figure = plots.filter_response_figure(kernel, 16000)
+    magnitude_ax, phase_ax = figure.axes
+    assert magnitude_ax.get_xlabel() == "frequency (Hz)" and magnitude_ax.get_xlim() == (0, 8000)
+    assert "dB" in magnitude_ax.get_ylabel() and "radians" in phase_ax.get_ylabel()
+    assert [t.get_text() for t in magnitude_ax.get_legend().get_texts()] == ["magnitude (dB)", "unwrapped phase (rad)"]
+    np.testing.assert_allclose(magnitude_ax.get_lines()[0].get_ydata(), 0.0, atol=1e-9)
+    image = plots.plot_filter_response(kernel, 16000)
+    assert image.dtype == np.uint8 and image.shape == (450, 800, 3) and image.min() < 100  # drawn, not blank
