@@ -244,10 +244,14 @@ class StopOnSignal(keras.callbacks.Callback):
 
     def _message(self, name: str) -> str:
         now = time.monotonic()
-        running = f", running for {now - self.step_started:.0f} s" if self.step_started is not None else ""
-        last = f"; the last took {self.last_step_secs:.0f} s" if self.last_step_secs is not None else ""
-        return (f"{name} received: finishing the current step{running}{last}, then saving a checkpoint "
-                "and exporting the generator (send it again to stop at once).")
+        timing = []
+        if self.step_started is not None:
+            timing.append(f"running for {now - self.step_started:.0f} s")
+        if self.last_step_secs is not None:
+            timing.append(f"the last took {self.last_step_secs:.0f} s")
+        timing = f" ({'; '.join(timing)})" if timing else ""
+        return (f"{name} received: finishing the current step{timing}, then saving a checkpoint and exporting "
+                "the generator (send it again to stop at once).")
 
     def _handle(self, signum, frame):
         self.received = signal.Signals(signum).name
