@@ -203,7 +203,7 @@ def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -
     from wavegan import config, data, distribute, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
-    strategy = distribute.make_strategy(run.train.strategy)
+    strategy = training.make_strategy(run.train)
     chief = distribute.is_chief(strategy)
     if chief:
         os.makedirs(train_dir, exist_ok=True)

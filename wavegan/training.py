@@ -19,7 +19,7 @@ import tensorflow as tf
 from wavegan import callbacks as cbs
 from wavegan import checkpoints, data, distribute, export, losses
 from wavegan.audio import AudioFileInfo
-from wavegan.config import RunConfig
+from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
 from wavegan.gan import GanKind
 from wavegan.trainer import AdversarialTrainer
@@ -50,6 +50,23 @@ def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = pr
         print_fn(f"{var.path} ({', '.join(map(str, var.shape))}): {count:,}")
     print_fn(f"Total params: {total:,} ({total * 4 / 1024 / 1024:.2f} MB)")
     return total
+
+
+def make_strategy(train: TrainConfig) -> tf.distribute.Strategy:
+    """The tf.distribute strategy of --train_strategy. On the JAX backend TensorFlow only feeds data and
+    writes files: it gets no GPU (the trainer's), and tf.distribute has nothing to distribute."""
+    if keras.backend.backend() == "tensorflow":
+        return distribute.make_strategy(train.strategy)
+    tf.config.set_visible_devices([], "GPU")
+    if train.strategy != "auto":
+        raise UserError(f"--train_strategy {train.strategy} is TensorFlow's tf.distribute: drop it with "
+                        "KERAS_BACKEND=jax, or train with the TensorFlow backend.")
+    if train.jit == "off":
+        raise UserError("KERAS_BACKEND=jax always compiles the train step with jax.jit: drop --train_jit off.")
+    if train.precision == "mixed_float16":
+        raise UserError("The JAX train step has no float16 loss scaling: use --train_precision float32 or "
+                        "mixed_bfloat16 with KERAS_BACKEND=jax.")
+    return tf.distribute.get_strategy()
 
 
 def resolve_jit(setting: str) -> bool:
@@ -139,6 +156,9 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     def refresh_export(path: str, saved_step: int) -> None:
         export_checkpoint(generator, run, saved_step, export_dir, kind)
 
+    if keras.backend.backend() != "tensorflow":
+        refresh_export = export.SubprocessExporter(train_dir, export_dir)
+
     callbacks = [
         cbs.NanGuard(step),  # first: nothing after it may save a diverged state
         cbs.StopOnSignal(print_fn),
@@ -160,8 +180,12 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     epochs = 10**9 if remaining is None else math.ceil(remaining / steps_per_epoch)
     start = int(step.numpy())
     print_fn("Training has started. Stop it with Ctrl-C or kill; rerun the same command to resume.")
-    trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                verbose=0, shuffle=False)
+    try:
+        trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+                    verbose=0, shuffle=False)
+    finally:
+        if isinstance(refresh_export, export.SubprocessExporter):
+            refresh_export.wait()
     if int(step.numpy()) == start:
         raise UserError("The data ran out before one step: none of the files could be decoded "
                         "(see the warnings above); check the files under --data_dir.")
