@@ -103,6 +103,7 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
+    import keras
     import tensorflow as tf
 
     from wavegan import checkpoints, export, generate, preview, training
@@ -119,8 +120,17 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
     elif mode == "infer":
         kind = make_kind(train_dir)
-        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
+        if keras.backend.backend() != "tensorflow":  # the SavedModel's signatures are TensorFlow graphs
+            path = checkpoints.resolve_checkpoint(train_dir, FLAGS.infer_ckpt)
+            exporter = export.SubprocessExporter(train_dir, out)
+            exporter(path, checkpoints.checkpoint_step(path))
+            failure = exporter.wait(warn=False)
+            if failure:
+                raise UserError(f"Exporting {path} with the TensorFlow backend failed: {failure}")
+            print(f"Exported step {checkpoints.checkpoint_step(path)} to {os.path.abspath(out)}")
+            return
+        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out, kind)}")
     elif mode == "generate":
         source = generate.open_generator(FLAGS.generate_from or train_dir, make_kind)

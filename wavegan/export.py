@@ -121,18 +121,21 @@ class SubprocessExporter:
                                       self.export_dir], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
                                      start_new_session=True)
 
-    def wait(self) -> None:
-        """Waits for the export under way, if any; a failed one is reported, not raised (the checkpoint
-        it came from is whole: `infer` exports it again)."""
+    def wait(self, warn: bool = True) -> str | None:
+        """Waits for the export under way, if any; returns why it failed (None: it did not). A failure is
+        logged (`warn`), not raised: the checkpoint it came from is whole, and `infer` exports it again."""
         if self.proc is None:
-            return
+            return None
+        failure = None
         if self.proc.wait() != 0:
             self.errors.seek(0)
-            lines = self.errors.read().strip().splitlines() or ["no output"]
-            logging.getLogger("wavegan").warning("Exporting %s failed (%s); run the infer mode to retry.",
-                                                 self.proc.args[4], lines[-1])
+            failure = (self.errors.read().strip().splitlines() or ["no output"])[-1]
+            if warn:
+                logging.getLogger("wavegan").warning("Exporting %s failed (%s); run the infer mode to retry.",
+                                                     self.proc.args[4], failure)
         self.errors.close()
         self.proc = None
+        return failure
 
 
 def export_from_checkpoint(train_dir: str, checkpoint: str, export_dir: str) -> str:
