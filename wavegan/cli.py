@@ -64,7 +64,9 @@ def define_train_flags() -> None:
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
     _track(flags.DEFINE_enum, "train_precision", "float32", list(PRECISIONS),
-           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
+           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling); auto = "
+           "mixed_bfloat16 where bf16 is fast (GPU compute capability 8+, or a CPU with bf16 instructions where "
+           "a one-second probe finds it faster), else float32; the choice is printed.")
     _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
            "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "

@@ -7,6 +7,7 @@ optimisers (slots and iteration counts) and so the step. SpecGAN reuses `train` 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -17,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan import callbacks as cbs
-from wavegan import checkpoints, data, distribute, export, losses
+from wavegan import checkpoints, data, distribute, export, losses, precision
 from wavegan.audio import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
@@ -28,6 +29,7 @@ log = logging.getLogger("wavegan")
 
 STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
 SUMMARY_SHUFFLE_BUFFER = 256
+PROBE_BATCH = 4  # --train_precision auto's probe: small, so it takes a second at d=64 on a CPU
 
 
 def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind) -> str:
@@ -89,6 +91,24 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
     return latest
 
 
+def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], None] = print) -> RunConfig:
+    """`--train_precision auto` → float32 or mixed_bfloat16, said in one line; a float32 run on hardware
+    where bf16 is likely much faster says so once."""
+    cpu_flags, gpus = precision.read_cpu_flags(), precision.gpu_capabilities()
+    if run.train.precision == "float32":
+        hint = precision.float32_hint(cpu_flags, gpus)
+        if hint:
+            print_fn(hint)
+    if run.train.precision != "auto":
+        return run
+    # The probe times the run's own critic at a small batch: its layers, channel counts and casts.
+    probe_input = np.random.default_rng(0).uniform(-1, 1, (PROBE_BATCH, *kind.critic_input_shape(run)))
+    choice = precision.choose_precision(cpu_flags, gpus, probe=lambda: precision.probe_speedup(
+        lambda: kind.build_discriminator(run), probe_input.astype(np.float32)))
+    print_fn(f"--train_precision auto: {choice.precision}, as {choice.reason}.")
+    return dataclasses.replace(run, train=dataclasses.replace(run.train, precision=choice.precision))
+
+
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
@@ -98,6 +118,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
     the export.
     """
     strategy = strategy or tf.distribute.get_strategy()
+    run = resolve_precision(run, kind, print_fn)
     previous_policy = keras.config.dtype_policy()
     if run.train.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
         log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
