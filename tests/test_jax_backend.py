@@ -144,3 +144,18 @@ def test_tensorflow_only_flags_are_refused_in_one_sentence_on_jax(tmp_path):
                           capture_output=True, text=True, env=jax_env(), timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--train_strategy mirrored" in proc.stderr and "KERAS_BACKEND=jax" in proc.stderr
+
+
+def test_specgan_trains_on_jax_and_exports_its_savedmodel(tmp_path):
+    train_dir, moments = str(tmp_path / "train"), str(tmp_path / "moments.npz")
+    helpers.run_script("train_specgan.py", "moments", train_dir, "--data_moments_fp", moments, "--data_moments_n", "16")
+    proc = subprocess.run([sys.executable, os.path.join(helpers.REPO, "train_specgan.py"), "train", train_dir,
+                           "--data_moments_fp", moments, "--train_max_steps", "1", "--specgan_dim", "4",
+                           "--train_batch_size", "4", "--specgan_disc_nupdates", "1", "--train_save_secs", "0",
+                           "--train_summary_secs", "0", "--specgan_ngl", "4"],
+                          capture_output=True, text=True, env=jax_env(), timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert newest_step(train_dir) == 1
+    assert event_tags(train_dir)["G_z"] == {"audio", "images"}
+    info = json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))
+    assert info["step"] == 1 and info["model_type"] == "specgan" and info["ngl"] == 4

@@ -29,7 +29,7 @@ log = logging.getLogger("wavegan")
 
 STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
 SUMMARY_SHUFFLE_BUFFER = 256
-PROBE_BATCH = 4  # --train_precision auto's probe: small, so it takes a second at d=64 on a CPU
+PROBE_MAX_BATCH = 16  # --train_precision auto's probe: the run's batch up to this, ~a second at d=64 on a CPU
 
 
 def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind) -> str:
@@ -101,8 +101,10 @@ def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], N
             print_fn(hint)
     if run.train.precision != "auto":
         return run
-    # The probe times the run's own critic at a small batch: its layers, channel counts and casts.
-    probe_input = np.random.default_rng(0).uniform(-1, 1, (PROBE_BATCH, *kind.critic_input_shape(run)))
+    # The probe times the run's own critic (its layers, channel counts and casts) at the run's batch: at
+    # a batch of 4 per-call costs hide what bf16 gains (d=16: 1.1× against 1.3–1.9× at 16, this Xeon).
+    batch = min(run.train.batch_size, PROBE_MAX_BATCH)
+    probe_input = np.random.default_rng(0).uniform(-1, 1, (batch, *kind.critic_input_shape(run)))
     choice = precision.choose_precision(cpu_flags, gpus, probe=lambda: precision.probe_speedup(
         lambda: kind.build_discriminator(run), probe_input.astype(np.float32)))
     print_fn(f"--train_precision auto: {choice.precision}, as {choice.reason}.")
