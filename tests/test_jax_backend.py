@@ -138,14 +138,6 @@ def test_train_script_on_jax_survives_sigkill_stops_on_sigterm_and_resumes_on_te
     assert newest_step(train_dir) == last_reported + 1
 
 
-def test_tensorflow_only_flags_are_refused_in_one_sentence_on_jax(tmp_path):
-    proc = subprocess.run([sys.executable, os.path.join(helpers.REPO, "train_wavegan.py"), "train",
-                           str(tmp_path), *TINY_JAX, "--train_strategy", "mirrored"],
-                          capture_output=True, text=True, env=jax_env(), timeout=300)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "--train_strategy mirrored" in proc.stderr and "KERAS_BACKEND=jax" in proc.stderr
-
-
 def test_specgan_trains_on_jax_and_exports_its_savedmodel(tmp_path):
     train_dir, moments = str(tmp_path / "train"), str(tmp_path / "moments.npz")
     helpers.run_script("train_specgan.py", "moments", train_dir, "--data_moments_fp", moments, "--data_moments_n", "16")

@@ -59,15 +59,18 @@ def make_strategy(train: TrainConfig) -> tf.distribute.Strategy:
     writes files: it gets no GPU (the trainer's), and tf.distribute has nothing to distribute."""
     if keras.backend.backend() == "tensorflow":
         return distribute.make_strategy(train.strategy)
-    tf.config.set_visible_devices([], "GPU")
+    try:
+        tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:  # TensorFlow already started (in a test, or a notebook): leave it as it is
+        pass
     if train.strategy != "auto":
         raise UserError(f"--train_strategy {train.strategy} is TensorFlow's tf.distribute: drop it with "
                         "KERAS_BACKEND=jax, or train with the TensorFlow backend.")
     if train.jit == "off":
         raise UserError("KERAS_BACKEND=jax always compiles the train step with jax.jit: drop --train_jit off.")
     if train.precision == "mixed_float16":
-        raise UserError("The JAX train step has no float16 loss scaling: use --train_precision float32 or "
-                        "mixed_bfloat16 with KERAS_BACKEND=jax.")
+        raise UserError("--train_precision mixed_float16 needs loss scaling, which the JAX train step lacks: "
+                        "use float32, mixed_bfloat16 or auto with KERAS_BACKEND=jax.")
     return tf.distribute.get_strategy()
 
 
