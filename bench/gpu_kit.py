@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import subprocess
@@ -252,6 +253,10 @@ def build_trainer(args, precision: str):
     model = WaveGANConfig(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
                           loss="wgan-gp").validate()
     data = DataConfig(slice_len=SLICE_LEN)
+    # Initial weights and phase shuffle's RNG from --seed (Keras draws their seeds from Python's random), so
+    # a fresh run is reproducible and a resumed one can be checked against an uninterrupted one.
+    # keras.utils.set_random_seed would do it too, but it imports TensorFlow wherever it is installed.
+    random.seed(args.seed)
     keras.config.set_dtype_policy(precision)
     try:
         generator = WaveGANGenerator(**model.generator_kwargs(data), name="G")
@@ -456,6 +461,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--phaseshuffle", type=int, default=2)
     parser.add_argument("--disc_nupdates", type=int, default=5)
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--matmul_precision", default=None, choices=["default", "high", "highest"],
+                        help="jax_default_matmul_precision: JAX lets float32 convolutions use TF32 on NVIDIA GPUs "
+                             "unless this is 'highest' (unset: JAX's own default, recorded in figures.json)")
     parser.add_argument("--seed", type=int, default=0, help="weights and data order")
     parser.add_argument("--noise_seed", type=int, default=1, help="the training latents and penalty weights")
     parser.add_argument("--z_seed", type=int, default=1234, help="the fixed latents every checkpoint is sampled from")
@@ -481,6 +489,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def training_budget_s(args: argparse.Namespace) -> float:
+    """Seconds from the start that training may run before the save, samples and benchmarks."""
+    return args.budget_s - args.reserve_s - args.bench_reserve_s * len(args.bench)
+
+
 def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     args = parse_args(argv)
@@ -492,6 +505,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, t0: float) -> int:
+    if training_budget_s(args) <= 0 and args.max_iters != 0:
+        raise UserError(f"--budget_s {args.budget_s} leaves no time to train after --reserve_s and --bench_reserve_s: "
+                        "raise it (keep it under the run's timeout_s) or lower those.")
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(os.path.join(args.ckpt_dir, "samples"), exist_ok=True)
     wheels = install_wheels(args.wheels, args.site) if args.wheels != "none" else []
@@ -505,6 +521,8 @@ def run(args: argparse.Namespace, t0: float) -> int:
 
     if args.jax_cache:
         jax.config.update("jax_compilation_cache_dir", args.jax_cache)
+    if args.matmul_precision:
+        jax.config.update("jax_default_matmul_precision", args.matmul_precision)
     device = jax.local_devices()[0]
     figures: dict = {
         "command": " ".join(sys.argv), "wheels_installed": wheels,
@@ -512,7 +530,8 @@ def run(args: argparse.Namespace, t0: float) -> int:
         "versions": {"python": platform.python_version(), "jax": jax.__version__, "keras": keras.__version__,
                      "numpy": np.__version__},
         "config": {**model_fields(args), "batch": args.batch, "phaseshuffle": args.phaseshuffle,
-                   "disc_nupdates": args.disc_nupdates, "precision": args.precision},
+                   "disc_nupdates": args.disc_nupdates, "precision": args.precision,
+                   "jax_default_matmul_precision": jax.config.jax_default_matmul_precision},
     }
 
     def write_figures() -> None:
@@ -570,7 +589,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
         train_figures["checkpoints"].append({"step": step, "file": name, "clips": n_clips,
                                              "seconds": time.perf_counter() - t})
 
-    stop_at = t0 + args.budget_s - args.reserve_s - args.bench_reserve_s * len(args.bench)
+    stop_at = t0 + training_budget_s(args)
     windows, stopped, logs, last_save = [], "budget", None, time.monotonic()
     train_start = time.monotonic()
     compile_s = None
