@@ -93,9 +93,9 @@ def unpack_corpus(arrays) -> tuple[list[np.ndarray], list[str], int]:
 
 
 def training_examples(clips: list[np.ndarray], slice_len: int = SLICE_LEN) -> np.ndarray:
-    """What the tf.data pipeline makes of each file with --data_first_slice --data_pad_end and the
-    default peak normalisation: the clip divided by its peak, its first slice_len samples, zero-padded.
-    float32 [n, slice_len]."""
+    """What the tf.data pipeline makes of each file with --data_first_slice --data_pad_end and the default
+    peak normalisation (in numpy: wavegan/data.py needs TensorFlow): the clip divided by its peak, its
+    first slice_len samples, zero-padded. float32 [n, slice_len]."""
     out = np.zeros((len(clips), slice_len), np.float32)
     for i, clip in enumerate(clips):
         audio = clip[:slice_len].astype(np.float32)
@@ -147,7 +147,8 @@ def pack_clips(entries: Iterable[tuple[int, np.ndarray]], out_dir: str, z_seed: 
         chunk = rows[k:k + rows_per_file]
         name = f"clips_{len(files):02d}.npz"
         np.savez(os.path.join(out_dir, name), clips=np.stack([r[2] for r in chunk]).astype(np.int16),
-                 steps=np.array([r[0] for r in chunk], np.int64), latent_index=np.array([r[1] for r in chunk], np.int32),
+                 steps=np.array([r[0] for r in chunk], np.int64),
+                 latent_index=np.array([r[1] for r in chunk], np.int32),
                  z_seed=np.int64(z_seed), sample_rate=np.int64(SAMPLE_RATE))
         files.append(name)
     return {"files": files, "clips_per_step": kept, "left_out_per_step": dropped, "z_seed": z_seed}
@@ -197,9 +198,12 @@ def install_wheels(wheel_dir: str, site: str = SITE_DIR) -> list[str]:
     names = [os.path.basename(w) for w in wheels]
     marker = os.path.join(site, ".gpu_kit-" + hashlib.sha1("\n".join(names).encode()).hexdigest()[:12])
     if not os.path.exists(marker):  # a warm machine keeps /tmp: the second command skips this
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", wheel_dir,
-                        "--no-deps", "--no-compile", "--no-cache-dir", "--upgrade", "--target", site, *wheels],
-                       check=True)
+        pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", wheel_dir,
+                              "--no-deps", "--no-compile", "--no-cache-dir", "--upgrade", "--target", site, *wheels])
+        if pip.returncode:
+            raise UserError(f"pip could not install the wheels in {wheel_dir} (see above) on Python "
+                            f"{platform.python_version()} {platform.machine()}: rerun bench/gpu_kit_prepare.py with "
+                            "--python_version set to this machine's.")
         open(marker, "w").close()
     sys.path.insert(0, site)
     return names
@@ -432,7 +436,8 @@ def bench_precision(args, precision: str, corpus, iterations: int) -> dict:
         times.append(time.perf_counter() - t)
     result = {"precision": precision, "compile_s": compile_s, "iterations_timed": iterations,
               **iteration_figures(args, statistics.median(times[1:])),
-              "d_loss_finite": bool(np.isfinite(float(logs["d_loss"]))), "peak_device_bytes_so_far": peak_device_bytes()}
+              "d_loss_finite": bool(np.isfinite(float(logs["d_loss"]))),
+              "peak_device_bytes_so_far": peak_device_bytes()}
     z = fixed_latents(args.z_seed, max(args.gen_batches))
     result["generation"] = bench_generation(make_generate(trainer), state, z, args.gen_batches)
     return result
@@ -448,14 +453,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wheels", default="auto",
                         help="folder of wheels to install first; 'auto': KIT/wheels; 'none': use what is installed")
     parser.add_argument("--site", default=SITE_DIR, help="where the wheels are installed")
-    parser.add_argument("--ckpt_dir", default=CKPT_DIR, help="checkpoints on the machine's disk; a second command resumes")
+    parser.add_argument("--ckpt_dir", default=CKPT_DIR,
+                        help="checkpoints on the machine's disk; a second command resumes")
     parser.add_argument("--jax_cache", default=JAX_CACHE_DIR,
                         help="JAX's persistent compilation cache: a second command on a warm machine skips the "
                              "compile ('' turns it off)")
     parser.add_argument("--budget_s", type=float, default=530.0,
                         help="seconds from start this command may take; keep it under the run's timeout_s")
-    parser.add_argument("--reserve_s", type=float, default=40.0, help="kept back for the last save, sampling and packing")
-    parser.add_argument("--max_iters", type=int, default=None, help="stop after this many iterations (0: benchmarks only)")
+    parser.add_argument("--reserve_s", type=float, default=40.0,
+                        help="kept back for the last save, sampling and packing")
+    parser.add_argument("--max_iters", type=int, default=None,
+                        help="stop after this many iterations (0: sample and benchmark only)")
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--phaseshuffle", type=int, default=2)
@@ -563,8 +571,8 @@ def run(args: argparse.Namespace, t0: float) -> int:
         feed = EpochFeed(len(names), meta["feed"]["seed"], meta["feed"]["epoch"], meta["feed"]["position"])
     del template
     step = step_start = int(meta["step"])
-    print(f"gpu_kit: {device.device_kind}, {len(names)} clips, {'resuming at step ' + str(step) if step else 'new run'} "
-          f"in {args.ckpt_dir}", flush=True)
+    where = f"resuming at step {step}" if step else "new run"
+    print(f"gpu_kit: {device.device_kind}, {len(names)} clips, {where} in {args.ckpt_dir}", flush=True)
 
     iteration = make_iteration(trainer, args.batch, args.noise_seed)
     generate = make_generate(trainer)

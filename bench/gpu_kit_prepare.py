@@ -37,13 +37,13 @@ GPU_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_
 TREE_LIMIT_MIB = 64
 
 
-def download_wheels(wheel_dir: str, requirements=KIT_WHEELS) -> list[str]:
+def download_wheels(wheel_dir: str, python_version: str = GPU_PYTHON, requirements=KIT_WHEELS) -> list[str]:
     """pip download for the GPU machine's Python and platform, into a folder holding nothing else."""
     shutil.rmtree(wheel_dir, ignore_errors=True)  # two versions of one package stop the install there
     os.makedirs(wheel_dir)
     platforms = [arg for p in GPU_PLATFORMS for arg in ("--platform", p)]
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-                    "--python-version", GPU_PYTHON, "--implementation", "cp", *platforms, "-d", wheel_dir,
+                    "--python-version", python_version, "--implementation", "cp", *platforms, "-d", wheel_dir,
                     *requirements], check=True)
     return sorted(os.listdir(wheel_dir))
 
@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--margin_mib", type=float, default=8.0, help="left free for the tree to grow")
     parser.add_argument("--max_clips", type=int, default=None)
     parser.add_argument("--no_wheels", action="store_true", help="keep .gpu_kit/wheels as it is")
+    parser.add_argument("--python_version", default=GPU_PYTHON, help="the GPU machine's Python (KINDS.md: 3.12)")
     args = parser.parse_args()
     try:
         train_dir = os.path.join(args.digits_dir, "train")
@@ -105,7 +106,7 @@ def main() -> int:
         os.makedirs(args.kit, exist_ok=True)
         wheel_dir = os.path.join(args.kit, gpu_kit.WHEELS_SUBDIR)
         if not args.no_wheels:
-            download_wheels(wheel_dir)
+            download_wheels(wheel_dir, args.python_version)
         wheels = {w: os.path.getsize(os.path.join(wheel_dir, w)) for w in sorted(os.listdir(wheel_dir))} \
             if os.path.isdir(wheel_dir) else {}
         tree = tree_bytes(repo, args.kit)
