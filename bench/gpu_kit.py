@@ -57,8 +57,9 @@ CHECKPOINTS_KEPT = 2
 # What the device tool brings back from $OUT: at most 8 files of 16 MiB, 64 MiB together, two folders down.
 OUT_MAX_FILES, OUT_MAX_FILE_BYTES, OUT_MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
 OUT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
-# Clip files leave room for figures.json and a log under the limits above.
-CLIP_FILES_MAX, CLIP_FILE_BYTES, CLIP_TOTAL_BYTES = 6, int(15.5 * 2**20), 56 * 2**20
+# Clip files leave room for figures.json and a log under the limits above, and stay under 16 MB and
+# 64 MB in decimal units too.
+CLIP_FILES_MAX, CLIP_FILE_BYTES, CLIP_TOTAL_BYTES = 6, 15 * 2**20, 56 * 2**20
 GEN_CHUNK = 64  # sampling runs the generator on chunks of this size (one compiled shape)
 
 
