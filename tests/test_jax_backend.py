@@ -42,8 +42,9 @@ def test_jax_side_imports_no_tensorflow():
     """What a JAX-only machine runs (issue 18's kit): models, losses, trainer, JAX step, precision choice."""
     code = ("import sys; from wavegan import trainer_jax, models, losses, config, precision; "
             "from specgan import models as specgan_models; "
-            "from wavegan.trainer import AdversarialTrainer; trainer = AdversarialTrainer(models.WaveGANGenerator(dim=2), "
-            "models.WaveGANDiscriminator(dim=2), latent_dim=100); "
+            "from wavegan.trainer import AdversarialTrainer; "
+            "trainer = AdversarialTrainer(models.WaveGANGenerator(dim=2), models.WaveGANDiscriminator(dim=2), "
+            "latent_dim=100); "
             "precision.choose_precision(cpu_flags=set(), gpu_capabilities=[]); "
             "assert 'tensorflow' not in sys.modules, sorted(m for m in sys.modules if 'tensorflow' in m)[:5]")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=jax_env(),

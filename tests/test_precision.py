@@ -133,3 +133,16 @@ def test_tensorflow_only_settings_are_refused_in_one_sentence_on_jax(monkeypatch
         training.make_strategy(config.TrainConfig(**setting).validate())
     assert str(refused.value).count(". ") == 0 and str(refused.value).endswith(".")
     assert training.make_strategy(config.TrainConfig().validate()) is tf.distribute.get_strategy()
+
+
+def test_auto_does_not_probe_per_replica(monkeypatch):
+    """Replicas each probing their own machine could pick different precisions: with several, no probe."""
+    from wavegan import config, gan, precision, training
+
+    monkeypatch.setattr(precision, "read_cpu_flags", lambda: ZEN5_FLAGS)
+    monkeypatch.setattr(precision, "gpu_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "probe_speedup", lambda build, inputs: never_called())
+    run = config.RunConfig("wavegan", config.DataConfig(), config.WaveGANConfig(dim=2),
+                           config.TrainConfig(precision="auto").validate())
+    resolved = training.resolve_precision(run, gan.wavegan_kind(), lambda line: None, replicas=2)
+    assert resolved.train.precision == "float32"

@@ -94,9 +94,11 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
     return latest
 
 
-def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], None] = print) -> RunConfig:
+def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], None] = print,
+                      replicas: int = 1) -> RunConfig:
     """`--train_precision auto` → float32 or mixed_bfloat16, said in one line; a float32 run on hardware
-    where bf16 is likely much faster says so once."""
+    where bf16 is likely much faster says so once. Replicas must agree, so with several no CPU probe runs
+    (each would time its own machine): only the GPUs' capability can pick bf16 there."""
     cpu_flags, gpus = precision.read_cpu_flags(), precision.gpu_capabilities()
     if run.train.precision == "float32":
         hint = precision.float32_hint(cpu_flags, gpus)
@@ -108,8 +110,10 @@ def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], N
     # a batch of 4 per-call costs hide what bf16 gains (d=16: 1.1× against 1.3–1.9× at 16, this Xeon).
     batch = min(run.train.batch_size, PROBE_MAX_BATCH)
     probe_input = np.random.default_rng(0).uniform(-1, 1, (batch, *kind.critic_input_shape(run)))
-    choice = precision.choose_precision(cpu_flags, gpus, probe=lambda: precision.probe_speedup(
-        lambda: kind.build_discriminator(run), probe_input.astype(np.float32)))
+    def probe() -> float:
+        return precision.probe_speedup(lambda: kind.build_discriminator(run), probe_input.astype(np.float32))
+
+    choice = precision.choose_precision(cpu_flags, gpus, probe=None if replicas > 1 else probe)
     print_fn(f"--train_precision auto: {choice.precision}, as {choice.reason}.")
     return dataclasses.replace(run, train=dataclasses.replace(run.train, precision=choice.precision))
 
@@ -123,7 +127,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
     the export.
     """
     strategy = strategy or tf.distribute.get_strategy()
-    run = resolve_precision(run, kind, print_fn)
+    run = resolve_precision(run, kind, print_fn, strategy.num_replicas_in_sync)
     previous_policy = keras.config.dtype_policy()
     if run.train.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
         log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
