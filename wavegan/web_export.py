@@ -207,3 +207,28 @@ def serve(folder: str, port: int, print_fn: Callable[[str], None] = print) -> No
         pass
     finally:
         server.server_close()
+
+
+def run_facts(run, step: int) -> dict[str, Any]:
+    """What the page needs to know about the run (and shows)."""
+    return {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
+            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step,
+            "post_proc_filter": bool(run.model.genr_pp)}
+
+
+def run_web_mode(train_dir: str, kind, checkpoint: str | None, out_dir: str, serve_after: bool = False,
+                 port: int = 8000, print_fn: Callable[[str], None] = print) -> str:
+    """The `web` mode: export the run's generator and the page into out_dir, then optionally serve it."""
+    from wavegan import checkpoints
+
+    if kind.name != "wavegan":
+        raise UserError(f"The web export supports WaveGAN runs only ({train_dir} is a {kind.name} run, whose "
+                        "Griffin-Lim loop does not export to the browser); use `generate` to write WAV files instead.")
+    generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
+    folder = write_web_folder(generator, run_facts(run, step), out_dir)
+    size = os.path.getsize(os.path.join(folder, MODEL_FILE))
+    print_fn(f"Exported step {step} to {folder} (model {size / 1e6:.1f} MB). "
+             f"Open it with: python -m http.server --directory {folder}")
+    if serve_after:
+        serve(folder, port, print_fn)
+    return folder
