@@ -1,12 +1,13 @@
 """The generator as an ONNX graph for onnxruntime-web, and the self-contained drum-machine folder (SPEC §10).
 
-The graph is written from the generator's weights with the `onnx` package rather than converted from
-the SavedModel: tf2onnx does not support TensorFlow 2.21 with NumPy 2, and Keras's own ONNX export
-goes through it. The generator is small enough to spell out (dense → reshape → [batch norm] → ReLU →
-(upsampling conv → [batch norm] → ReLU)* → last conv → tanh → [post-processing filter]), and every
+The graph is written from the generator's weights with the `onnx` package rather than converted by
+Keras's `model.export(format="onnx")`, which needs tf2onnx (it works here, but adds a converter that
+Keras patches to import under NumPy 2, and names the tensors args_0 / Identity:0): the generator is
+small enough to spell out (dense → reshape → [batch norm] → ReLU → (upsampling conv → [batch norm] →
+ReLU)* → last conv → tanh → [post-processing filter]) with the SavedModel's names z → G_z, and every
 op used (Gemm, Reshape, BatchNormalization, Relu, ConvTranspose, Conv, Expand, Tanh, Transpose) is
-one onnxruntime-web runs on WebAssembly and WebGPU. Keras keeps time before channels ([n, time, c]);
-ONNX convolutions want channels first, so the dense layer's columns are permuted to land in
+one onnxruntime-web runs on WebAssembly and WebGPU (README: why ONNX rather than TensorFlow.js).
+Keras keeps time before channels ([n, time, c]); ONNX convolutions want channels first, so the dense layer's columns are permuted to land in
 [n, c, time] directly and one transpose at the end gives the SavedModel's G_z layout [n, time, c].
 
 `write_web_folder` puts beside the model the page (web/page), onnxruntime-web's files (installed
