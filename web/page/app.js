@@ -127,10 +127,6 @@ function drawWaveform(pad) {
   let peak = 0;
   for (let t = 0; t < frames; t++) peak = Math.max(peak, Math.abs(pad.audio[t * ch]));
   const gain = peak > 0 ? 1 / peak : 1;
-  g.fillStyle = '#8b949e';
-  g.font = '11px sans-serif';
-  g.textAlign = 'right';
-  g.fillText(peak > 0 ? `peak ${(20 * Math.log10(peak)).toFixed(1)} dBFS` : 'silent', w - 4, 12);
   g.fillStyle = '#3fb950';
   // One column per pixel: the minimum and maximum of channel 0 over its samples.
   for (let x = 0; x < w; x++) {
@@ -144,6 +140,13 @@ function drawWaveform(pad) {
     const top = (1 - Math.min(1, hi)) * h / 2, bottom = (1 - Math.max(-1, lo)) * h / 2;
     g.fillRect(x, top, 1, Math.max(1, bottom - top));
   }
+  const label = peak > 0 ? `peak ${(20 * Math.log10(peak)).toFixed(1)} dBFS` : 'silent';
+  g.font = '11px sans-serif';
+  g.textAlign = 'right';
+  g.fillStyle = 'rgba(13, 17, 23, 0.8)';
+  g.fillRect(w - 8 - g.measureText(label).width, 1, g.measureText(label).width + 8, 14);
+  g.fillStyle = '#c9d1d9';
+  g.fillText(label, w - 4, 12);
 }
 
 // 16-bit PCM WAV, quantised as the SavedModel's G_z_int16: x·32767, clipped, truncated toward zero.
