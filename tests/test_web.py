@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import threading
+import urllib.request
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -64,6 +65,34 @@ def test_missing_runtime_names_the_npm_command(monkeypatch, tmp_path):
         web_export.write_web_folder(randomized_generator(), {}, str(tmp_path / "out"))
 
 
+def test_export_replaces_only_an_earlier_export(tmp_path):
+    if web_export.runtime_missing():
+        pytest.skip("needs onnxruntime-web: npm ci --prefix web (.ci/run runs it)")
+    generator, facts = randomized_generator(), {"latent_dim": 100}
+    folder = web_export.write_web_folder(generator, facts, str(tmp_path / "web"))
+    assert sorted(os.listdir(folder)) == ["app.js", "generator.onnx", "index.html", "run.json", "runtime", "style.css"]
+    web_export.write_web_folder(generator, facts, folder)  # a second export replaces the first
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    with pytest.raises(UserError, match="not a web export"):
+        web_export.write_web_folder(generator, facts, str(tmp_path / "mine"))
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_web_serve_sends_the_isolation_headers(tmp_path):
+    (tmp_path / "index.html").write_text("<p>hi</p>")
+    server = web_export.make_server(str(tmp_path), 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/index.html") as response:
+            assert response.read() == b"<p>hi</p>"
+            assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+            assert response.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_specgan_runs_are_refused_in_one_sentence(tmp_path):
     from specgan.gan import specgan_kind
     from specgan.transforms import Moments
@@ -119,11 +148,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 def open_page(browser, url: str):
     page = browser.new_page(viewport={"width": 1140, "height": 700}, accept_downloads=True)
-    errors = []
+    errors, elsewhere = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # Everything the page loads must come from the exported folder (the page works offline).
+    page.on("request", lambda r: None if r.url.startswith((url.rsplit("/", 1)[0], "blob:", "data:"))
+            else elsewhere.append(r.url))
     page.goto(url)
     page.wait_for_function("window.wavegan && (window.wavegan.ready || window.wavegan.error)", timeout=120_000)
     assert page.evaluate("window.wavegan.error || null") is None and not errors, errors
+    assert not elsewhere, elsewhere
     return page
 
 

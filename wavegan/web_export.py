@@ -158,8 +158,11 @@ def write_web_folder(generator: keras.Model, facts: dict[str, Any], out_dir: str
     if missing:
         raise UserError(f"onnxruntime-web is not installed ({missing[0]} is missing): run "
                         f"`npm ci --prefix {os.path.relpath(WEB_SOURCE)}` once, then export again.")
-    model = generator_to_onnx(generator)
     out_dir = os.path.abspath(out_dir)
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, FACTS_FILE)):
+        # The folder is replaced as a whole: never do that to one an earlier export did not write.
+        raise UserError(f"{out_dir} already holds files that are not a web export: pass an empty or new --web_dir.")
+    model = generator_to_onnx(generator)
     staging = out_dir + ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(PAGE_DIR, staging)
