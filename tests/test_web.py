@@ -253,3 +253,33 @@ def test_page_matches_the_saved_model_at_longer_slices(browser, serve, tmp_path,
     assert audio.shape == (8, slice_len) and np.abs(expected).max() > 0.1
     assert np.abs(audio - expected[..., 0]).max() <= TOLERANCE
     page.close()
+
+
+@pytest.mark.slow
+def test_webgpu_backend_matches_the_saved_model(serve, tmp_path):
+    """The page's WebGPU choice, on Chromium's software GPU (SwiftShader) since the test machine has none."""
+    _skip_without_browser()
+    from playwright.sync_api import sync_playwright
+
+    generator = randomized_generator(post_proc_filter=True, post_proc_len=64)
+    facts = {"model_type": "wavegan", "latent_dim": 100, "sample_rate": 16000, "slice_len": 16384,
+             "num_channels": 1, "step": 0, "post_proc_filter": True}
+    saved_model = export.export_generator(generator, str(tmp_path / "saved_model"), facts, Renderer())
+    folder = web_export.write_web_folder(generator, facts, str(tmp_path / "web"))
+    gpu_args = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
+        "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-angle=swiftshader", "--use-webgpu-adapter=swiftshader"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gpu_args, headless=True)
+        page = open_page(browser, serve(folder))
+        if not page.evaluate("navigator.gpu ? navigator.gpu.requestAdapter().then(a => !!a) : false"):
+            browser.close()
+            pytest.skip("this Chromium offers no WebGPU adapter, not even SwiftShader")
+        generations = page.evaluate("window.wavegan.state.generations")
+        page.select_option("#backend", "webgpu")
+        page.wait_for_function(f"window.wavegan.error || (window.wavegan.state.backend === 'webgpu' && "
+                               f"window.wavegan.state.generations > {generations})", timeout=300_000)
+        assert page.evaluate("window.wavegan.error || null") is None
+        z, audio = pad_latents_and_audio(page)
+        browser.close()
+    expected, _ = saved_model_audio(saved_model, z)
+    assert np.abs(audio - expected[..., 0]).max() <= TOLERANCE

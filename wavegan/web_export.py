@@ -41,7 +41,7 @@ FACTS_FILE = "run.json"
 # onnxruntime-web's CPU build (WebAssembly, SIMD) and its WebGPU build; the page imports one of the two.
 RUNTIME_FILES = {
     "wasm": ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"),
-    "webgpu": ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.jsep.mjs", "ort-wasm-simd-threaded.jsep.wasm"),
+    "webgpu": ("ort.webgpu.min.mjs", "ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"),
 }
 OPSET = 17
 IR_VERSION = 8  # the IR of opset 17; onnxruntime-web reads it
