@@ -21,7 +21,6 @@ import http.server
 import json
 import os
 import shutil
-import socketserver
 from functools import partial
 from typing import Any, Callable
 
@@ -194,7 +193,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(folder: str, port: int = 8000, host: str = "127.0.0.1") -> socketserver.TCPServer:
+def make_server(folder: str, port: int = 8000, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
     """A threaded static server of `folder` (port 0: any free port; `server.server_address` tells which)."""
     handler = partial(_Handler, directory=folder)
     http.server.ThreadingHTTPServer.allow_reuse_address = True
