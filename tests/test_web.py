@@ -113,15 +113,21 @@ def _skip_without_browser():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright():
+    """One Playwright per module: its sync API refuses a second one while the first runs."""
     _skip_without_browser()
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh temporary profile (the --user-data-dir).
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    # Playwright gives every launch a fresh temporary profile (the --user-data-dir).
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
 
 
 @pytest.fixture
@@ -256,11 +262,8 @@ def test_page_matches_the_saved_model_at_longer_slices(browser, serve, tmp_path,
 
 
 @pytest.mark.slow
-def test_webgpu_backend_matches_the_saved_model(serve, tmp_path):
+def test_webgpu_backend_matches_the_saved_model(playwright, serve, tmp_path):
     """The page's WebGPU choice, on Chromium's software GPU (SwiftShader) since the test machine has none."""
-    _skip_without_browser()
-    from playwright.sync_api import sync_playwright
-
     generator = randomized_generator(post_proc_filter=True, post_proc_len=64)
     facts = {"model_type": "wavegan", "latent_dim": 100, "sample_rate": 16000, "slice_len": 16384,
              "num_channels": 1, "step": 0, "post_proc_filter": True}
@@ -268,11 +271,10 @@ def test_webgpu_backend_matches_the_saved_model(serve, tmp_path):
     folder = web_export.write_web_folder(generator, facts, str(tmp_path / "web"))
     gpu_args = [a for a in CHROMIUM_ARGS if a != "--disable-gpu"] + [
         "--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-angle=swiftshader", "--use-webgpu-adapter=swiftshader"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gpu_args, headless=True)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=gpu_args, headless=True)
+    try:
         page = open_page(browser, serve(folder))
         if not page.evaluate("navigator.gpu ? navigator.gpu.requestAdapter().then(a => !!a) : false"):
-            browser.close()
             pytest.skip("this Chromium offers no WebGPU adapter, not even SwiftShader")
         generations = page.evaluate("window.wavegan.state.generations")
         page.select_option("#backend", "webgpu")
@@ -280,6 +282,7 @@ def test_webgpu_backend_matches_the_saved_model(serve, tmp_path):
                                f"window.wavegan.state.generations > {generations})", timeout=300_000)
         assert page.evaluate("window.wavegan.error || null") is None
         z, audio = pad_latents_and_audio(page)
+    finally:
         browser.close()
     expected, _ = saved_model_audio(saved_model, z)
     assert np.abs(audio - expected[..., 0]).max() <= TOLERANCE
