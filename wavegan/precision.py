@@ -85,7 +85,7 @@ def choose_precision(cpu_flags: Iterable[str], gpu_capabilities: list[tuple[int,
     measured = f"this CPU has {', '.join(found)} and bf16 measured {max(speedup, 1 / speedup):.2f}× {verdict}"
     if speedup >= PROBE_MIN_SPEEDUP:
         return Choice("mixed_bfloat16", measured)
-    return Choice("float32", f"{measured} (below the {PROBE_MIN_SPEEDUP}× it needs)")
+    return Choice("float32", f"{measured}, short of the {PROBE_MIN_SPEEDUP}× speed-up it needs")
 
 
 def float32_hint(cpu_flags: Iterable[str], gpu_capabilities: list[tuple[int, int]]) -> str | None:
