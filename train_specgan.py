@@ -4,7 +4,7 @@ moments.npz`, then `python train_specgan.py train TRAIN_DIR --data_dir AUDIO --d
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-from absl import app, flags
+from absl import flags
 
 from wavegan import cli
 
@@ -68,4 +68,4 @@ def main(argv):
 
 if __name__ == "__main__":
     cli.quiet_tensorflow()
-    app.run(main, flags_parser=cli.flags_parser(__doc__, MODES))
+    cli.run_script(main, __doc__, MODES)

@@ -3,7 +3,7 @@
 Flag names and defaults are the original's; see README.md and docs/differences.md.
 """
 
-from absl import app, flags
+from absl import flags
 
 from wavegan import cli
 
@@ -48,4 +48,4 @@ def main(argv):
 
 if __name__ == "__main__":
     cli.quiet_tensorflow()
-    app.run(main, flags_parser=cli.flags_parser(__doc__, MODES))
+    cli.run_script(main, __doc__, MODES)

@@ -88,3 +88,19 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
     assert exit_info.value.code == 3
     message = capsys.readouterr().err.strip()
     assert len(message.splitlines()) == 1 and "last good checkpoint is kept" in message
+
+
+def test_keep_checkpoints_sets_how_many_are_kept(tmp_path):
+    from wavegan import training
+    from wavegan.config import TrainConfig
+    from wavegan.errors import UserError
+
+    trainer = AdversarialTrainer(WaveGANGenerator(dim=2), WaveGANDiscriminator(dim=2), latent_dim=100)
+    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+    trainer.build_for_training((16384, 1))
+    manager = training.make_checkpoint(trainer, str(tmp_path), TrainConfig(keep_checkpoints=2).validate().keep_checkpoints)
+    for step in (1, 2, 3):
+        manager.save(checkpoint_number=step)
+    assert [checkpoints.checkpoint_step(p) for p in manager.checkpoints] == [2, 3]
+    with pytest.raises(UserError, match="--train_keep_checkpoints"):
+        TrainConfig(keep_checkpoints=0).validate()

@@ -402,6 +402,20 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def run_script(main: Callable[[Sequence[str]], None], doc: str, modes: Sequence[str]) -> None:
+    """absl's app.run with this project's --help, then `exit_now` with main's exit status."""
+    from absl import app
+
+    try:
+        app.run(main, flags_parser=flags_parser(doc, modes))
+        status = 0
+    except SystemExit as e:
+        status = e.code
+    if isinstance(status, str):
+        sys.stderr.write(status + "\n")
+    exit_now(status if isinstance(status, int) else (0 if status is None else 1))
+
+
 def exit_now(status: int) -> None:
     """Ends the process once its output is out, skipping the interpreter's teardown: after training,
     Python's final garbage collection of TensorFlow's traced graphs (the train step, the export's
@@ -423,14 +437,13 @@ def report_user_errors(main: Callable[[Sequence[str]], None]) -> Callable[[Seque
             main(argv)
         except UserError as e:
             sys.stderr.write(f"error: {e}\n")
-            exit_now(2)
+            sys.exit(2)
         except TrainingDiverged as e:
             sys.stderr.write(f"error: training diverged: {e}; the last good checkpoint is kept. "
                              "Lower the learning rate or check the data, then resume.\n")
-            exit_now(3)
+            sys.exit(3)
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted; rerun the same command to resume from the last checkpoint.\n")
-            exit_now(130)
-        exit_now(0)
+            sys.exit(130)
 
     return wrapped
