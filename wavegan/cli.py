@@ -114,8 +114,8 @@ def define_after_training_flags() -> None:
 
 # --help: this script's flags by group, named by prefix, in the order they are defined.
 FLAG_GROUPS = (("Data", ("data_",)), ("Model", ("wavegan_", "specgan_")), ("Training", ("train_",)),
-               ("After training (preview, incept, infer, generate modes)",
-                ("preview_", "incept_", "infer_", "generate_")))
+               ("After training (preview, incept, infer, generate, web modes)",
+                ("preview_", "incept_", "infer_", "generate_", "web_")))
 HELP_FLAGS = ("-h", "-help", "--help", "--helpshort", "-?")
 
 
@@ -135,8 +135,10 @@ def _describe_flag(name: str) -> str:
 def help_text(script: str, doc: str, modes: Sequence[str]) -> str:
     """The script's usage, its first docstring paragraph and its flags by group, with their defaults."""
     lines = [f"usage: {script} {{{','.join(modes)}}} TRAIN_DIR [--flags]", "", doc.strip().split("\n\n")[0], ""]
-    for title, prefixes in FLAG_GROUPS:
-        names = [n for n in _defined if n.startswith(prefixes)]
+    grouped = [(title, [n for n in _defined if n.startswith(prefixes)]) for title, prefixes in FLAG_GROUPS]
+    listed = {n for _, names in grouped for n in names}
+    grouped.append(("Other", [n for n in _defined if n not in listed]))
+    for title, names in grouped:
         if names:
             lines += [f"{title}:"] + [_describe_flag(n) for n in names] + [""]
     lines.append("Logging: --verbosity 0 also shows TensorFlow's start-up messages. --helpfull lists absl's own flags too.")
@@ -276,15 +278,13 @@ def train_config_from_flags() -> TrainConfig:
 def args_for_run(run: Any) -> dict[str, Any]:
     """Every flag's value as the run uses it (args.txt): a flag that maps to a config field takes the
     field's resolved value (the bundled corpus's folder, what --data_first_slice implies)."""
-    import dataclasses as dc
-
     sections = {"data": run.data, "train": run.train, run.model_type: run.model}
     values = {}
     for name, value in flag_values().items():
         prefix, _, field = name.partition("_")
         section = sections.get(prefix)
         for candidate in (field, name):
-            if section is not None and candidate in {f.name for f in dc.fields(section)}:
+            if section is not None and candidate in {f.name for f in dataclasses.fields(section)}:
                 value = getattr(section, candidate)
                 break
         values[name] = value
