@@ -9,7 +9,7 @@ features (for the Fréchet distance).
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -74,13 +74,29 @@ def label_of(path: str, labels: Sequence[str]) -> int | None:
     return None
 
 
-def load_clips(paths: Sequence[str], sample_rate: int = 16000) -> np.ndarray:
-    """WAVs → float32 [n, 16384] mono at 16 kHz, truncated or zero-padded (the original's --fix_length)."""
+def load_clips(paths: Sequence[str], sample_rate: int = 16000,
+               report: Callable[[str], None] | None = None) -> np.ndarray:
+    """WAVs → float32 [n, 16384] mono at 16 kHz, truncated or zero-padded (the original's --fix_length).
+
+    The original's score.py refused anything but 16 kHz mono 16384-sample files unless --fix_length;
+    here they are converted, and `report` (if given) gets one sentence saying how many and how.
+    """
     clips = np.zeros((len(paths), CLIP_LEN), np.float32)
+    counts = {"resampled": 0, "mixed down to mono": 0, "zero-padded": 0, "truncated": 0}
+    converted = 0
     for i, path in enumerate(paths):
         audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        changes = [rate != sample_rate, audio.shape[1] != 1]
         audio = resample(reconcile_channels(audio, 1), rate, sample_rate)[:, 0]
+        changes += [len(audio) < CLIP_LEN, len(audio) > CLIP_LEN]
+        for name, changed in zip(counts, changes):
+            counts[name] += changed
+        converted += any(changes)
         clips[i] = fix_length(audio)
+    if report is not None and converted:
+        how = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+        report(f"Converted {converted} of {len(paths)} files to {sample_rate} Hz mono {CLIP_LEN}-sample clips "
+               f"({how}).")
     return clips
 
 
