@@ -158,12 +158,13 @@ def reference_d_loss(loss, d, real, fake, alpha):
     wasserstein = tf.reduce_mean(fake_logits) - tf.reduce_mean(real_logits)
     if loss == "wgan":
         return wasserstein
-    x_hat = real + alpha[:, None, None] * (fake - real)
+    rank = len(real.shape)  # WaveGAN [b, time, ch]; SpecGAN [b, time, freq, 1]
+    x_hat = real + tf.reshape(alpha, [-1] + [1] * (rank - 1)) * (fake - real)  # α per example
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
         summed = tf.reduce_sum(d(x_hat, training=True))
     grad = tape.gradient(summed, x_hat)
-    norm = tf.sqrt(tf.reduce_sum(grad ** 2, axis=[1, 2]))
+    norm = tf.sqrt(tf.reduce_sum(grad ** 2, axis=list(range(1, rank))))  # every non-batch axis
     return wasserstein + 10.0 * tf.reduce_mean((norm - 1.0) ** 2)
 
 
@@ -182,13 +183,29 @@ def clone(model, input_shape, weights):
     return copy
 
 
-@pytest.mark.parametrize("loss", ["wgan-gp", "wgan", "dcgan", "lsgan"])
-def test_updates_follow_the_loss_formulas(loss):
+def specgan_models(seed=0):
+    from specgan.models import SpecGANDiscriminator, SpecGANGenerator
+
+    keras.utils.set_random_seed(seed)
+    g, d = SpecGANGenerator(dim=DIM, batchnorm=True), SpecGANDiscriminator(dim=DIM, batchnorm=True)
+    g.build((None, LATENT))
+    d.build((None, 128, 128, 1))
+    rng = np.random.default_rng(seed)
+    for m in (g, d):
+        ref.randomise_batch_norm(m, rng)
+        ref.randomise_biases(m, rng)
+    return g, d
+
+
+@pytest.mark.parametrize("kind,loss", [("wavegan", "wgan-gp"), ("wavegan", "wgan"), ("wavegan", "dcgan"),
+                                       ("wavegan", "lsgan"), ("specgan", "wgan-gp")])
+def test_updates_follow_the_loss_formulas(kind, loss):
     """With plain SGD (lr η) in place of the optimisers, each update is −η × the gradient of the SPEC's
     objective: the critic's (with λ = 10 and per-example α for wgan-gp, then clipping to ±0.01 for
     wgan), and the generator's on the updated critic."""
     eta = 1.0 if loss != "wgan" else 1e-3
-    g, d = models(phaseshuffle_rad=0)
+    g, d = models(phaseshuffle_rad=0) if kind == "wavegan" else specgan_models()
+    shape = (16384, 1) if kind == "wavegan" else (128, 128, 1)
     if loss == "wgan":  # start inside the clip box so the update itself shows
         for v in d.trainable_variables:
             v.assign(v * (0.008 / max(float(np.abs(v.numpy()).max()), 1e-12)))
@@ -198,11 +215,12 @@ def test_updates_follow_the_loss_formulas(loss):
     g0_trainable = [v.numpy().copy() for v in g.trainable_variables]
     d0_trainable = [v.numpy().copy() for v in d.trainable_variables]
     noise_log = record_noise(trainer)
-    real = tagged_real(1)
+    real = tagged_real(1) if kind == "wavegan" else np.random.default_rng(5).uniform(-1, 1, (BATCH, 1) + shape)
+    real = real.astype(np.float32)
     trainer.train_step(tf.constant(real))
     (noise,) = noise_log
 
-    ref_g, ref_d = clone(g, (None, LATENT), g0), clone(d, (None, 16384, 1), d0)
+    ref_g, ref_d = clone(g, (None, LATENT), g0), clone(d, (None,) + shape, d0)
     fake = ref_g(noise["critic_z"][0], training=True)
     with tf.GradientTape() as tape:
         d_loss = reference_d_loss(loss, ref_d, tf.constant(real[:, 0]), fake, tf.constant(noise["alpha"][0]))
@@ -214,7 +232,7 @@ def test_updates_follow_the_loss_formulas(loss):
             expected = np.clip(expected, -0.01, 0.01)
         np.testing.assert_allclose(after.numpy(), expected, rtol=1e-3, atol=2e-4 * eta * scale, err_msg=after.path)
 
-    ref_d1 = clone(d, (None, 16384, 1), d.get_weights())
+    ref_d1 = clone(d, (None,) + shape, d.get_weights())
     with tf.GradientTape() as tape:
         g_loss = reference_g_loss(loss, ref_d1(ref_g(noise["generator_z"], training=True), training=True))
     grads = tape.gradient(g_loss, ref_g.trainable_variables)
