@@ -71,6 +71,38 @@ def test_model_defaults_are_the_papers():
     assert (d.dim, d.kernel_len, d.batchnorm, d.phaseshuffle_rad) == (64, 25, False, 2)
 
 
+def flag_defaults(*files) -> dict:
+    """name → default of every `track(flags.DEFINE_*, name, default, ...)` in the given source files."""
+    import ast
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = {}
+    for name in files:
+        for node in ast.walk(ast.parse(open(os.path.join(root, name)).read())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("track", "_track") \
+                    and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant):
+                found[node.args[1].value] = ast.literal_eval(node.args[2]) if not isinstance(node.args[2], ast.Call) else None
+    return found
+
+
+def test_flag_defaults_are_the_originals():
+    """SPEC §2.1 / §2.2 (data_normalize: on, the original's effective behaviour, docs/differences.md)."""
+    spec = {"data_sample_rate": 16000, "data_slice_len": 16384, "data_num_channels": 1, "data_overlap_ratio": 0.0,
+            "data_first_slice": False, "data_pad_end": False, "data_fast_wav": False, "data_prefetch_gpu_num": 0,
+            "train_batch_size": 64, "train_save_secs": 300, "train_summary_secs": 120, "preview_n": 32,
+            "incept_n": 5000, "incept_k": 10}
+    wavegan = {"wavegan_latent_dim": 100, "wavegan_kernel_len": 25, "wavegan_dim": 64, "wavegan_batchnorm": False,
+               "wavegan_disc_nupdates": 5, "wavegan_loss": "wgan-gp", "wavegan_genr_upsample": "zeros",
+               "wavegan_genr_pp": False, "wavegan_genr_pp_len": 512, "wavegan_disc_phaseshuffle": 2}
+    specgan = {"specgan_latent_dim": 100, "specgan_kernel_len": 5, "specgan_dim": 64, "specgan_batchnorm": False,
+               "specgan_disc_nupdates": 5, "specgan_loss": "wgan-gp", "specgan_genr_upsample": "zeros", "specgan_ngl": 16}
+    defaults = flag_defaults("wavegan/cli.py", "train_wavegan.py", "train_specgan.py")
+    for name, value in {**spec, **wavegan, **specgan}.items():
+        assert defaults.get(name, "missing") == value, name
+    assert defaults["data_normalize"] is True
+
+
 # --- generator (SPEC §3.2) --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("slice_len,strides,channels", [
