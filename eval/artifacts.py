@@ -54,7 +54,8 @@ def artifact_envelope(inits: int = 200, dim: int = 64, kernel_len: int = 25, see
     generator = WaveGANGenerator(dim=dim, kernel_len=kernel_len)
     generator.build((None, 100))
     x = impulse_input(dim)
-    initialiser = keras.initializers.GlorotUniform()
+    # A seed generator, so that every call draws new weights (an unseeded initialiser repeats its draw).
+    initialiser = keras.initializers.GlorotUniform(seed=keras.random.SeedGenerator(seed))
     total = np.zeros(N_BINS)
     for i in range(inits):
         for conv in generator.upconvs:

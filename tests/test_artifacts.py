@@ -37,6 +37,11 @@ def test_envelope_is_normalised_and_peaks_on_the_upsampling_grid(small_envelope)
     assert env[::128].mean() > 5 * np.median(env)
 
 
+def test_every_initialisation_is_a_new_draw():
+    one, two = artifacts.artifact_envelope(inits=1, dim=2), artifacts.artifact_envelope(inits=2, dim=2)
+    assert not np.allclose(one, two)
+
+
 def test_untrained_generator_scores_higher_than_real_audio(small_envelope):
     env = artifacts.load_envelope()  # the shipped one (d = 64)
     real = []
