@@ -69,6 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slices", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=64, help="slices per batch, as training takes them")
+    parser.add_argument("--decoders_only", action="store_true",
+                        help="only the Python decoders (runs against an older checkout, for before/after)")
+    parser.add_argument("--no_record", action="store_true", help="print only")
     parser.add_argument("--sets", nargs="+", default=None, help="only the sets whose name contains one of these")
     args = parser.parse_args()
     rows = ["| files | decoding | slices / s | slices / CPU-second | peak RSS (MB) |", "|---|---|---|---|---|"]
@@ -86,14 +89,17 @@ def main() -> None:
             folder = os.path.join(root, name.split()[2] + name.split()[3] + str(n))
             write_folder(folder, n, seconds, rate, channels, fmt, subtype, ext)
             cfg = DataConfig(data_dir=folder, first_slice=short, pad_end=short).resolved()
-            variants = {"Python decoders in tf.data's threads": cfg,
-                        "prepared corpus (read natively)": dataclasses.replace(cfg, prepared=folder + ".prepared")}
-            if short:
+            variants = {"Python decoders in tf.data's threads": cfg}
+            if not args.decoders_only:
+                variants["prepared corpus (read natively)"] = dataclasses.replace(cfg, prepared=folder + ".prepared")
+            if short and not args.decoders_only:
                 variants["--data_fast_wav (TensorFlow's WAV reader)"] = dataclasses.replace(cfg, fast_wav=True)
             for label, variant in variants.items():
                 wall, per_cpu = slices_per_second(variant, args.slices, args.batch)
                 rows.append(f"| {name} | {label} | {wall:.0f} | {per_cpu:.0f} | {common.peak_rss_mb():.0f} |")
                 print(rows[-1], flush=True)
+    if args.no_record:
+        return
     common.record("Input pipeline", rows, "Steady state (after the shuffle buffer filled). Training needs 5 × batch "
                   "slices per iteration: 320 at batch 64.")
 
