@@ -208,13 +208,11 @@ def decode_audio(path: str, sample_rate: int, num_channels: int, normalize: bool
     audio, rate = read_audio(path)
     if not np.isfinite(audio).all():  # float WAVs can hold NaN/Inf; one such file would poison training
         raise AudioDecodeError("contains NaN or infinite samples")
-    if rate != sample_rate and not allow_resample:
-        raise AudioDecodeError(f"is at {rate} Hz and --data_fast_wav cannot resample to {sample_rate} Hz")
-    # Channels first, as the original's librosa.load did (mix down, then resample): resampling one
-    # channel instead of two halves the cost of a stereo file, the filter being linear.
-    audio = reconcile_channels(audio, num_channels)
     if rate != sample_rate:
+        if not allow_resample:
+            raise AudioDecodeError(f"is at {rate} Hz and --data_fast_wav cannot resample to {sample_rate} Hz")
         audio = resample(audio, rate, sample_rate)
+    audio = reconcile_channels(audio, num_channels)
     if normalize:
         audio = peak_normalize(audio)
     return np.ascontiguousarray(audio, dtype=np.float32)
