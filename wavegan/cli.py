@@ -99,10 +99,14 @@ def define_after_training_flags() -> None:
            "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
            "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
     _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
+    _track(flags.DEFINE_string, "web_dir", None, "web: where to write the drum-machine page (default: TRAIN_DIR/web).")
+    _track(flags.DEFINE_string, "web_ckpt", None, "web: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
+    _track(flags.DEFINE_boolean, "web_serve", False, "web: serve the page on http://127.0.0.1:--web_port after writing it.")
+    _track(flags.DEFINE_integer, "web_port", 8000, "web: port of --web_serve.")
 
 
 def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
-    """preview / incept / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
+    """preview / incept / infer / generate / web: everything they need comes from TRAIN_DIR's config and checkpoints.
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
@@ -140,6 +144,11 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         out_dir = FLAGS.generate_dir or os.path.join(train_dir, "generated")
         print(f"Generating {len(latents)} clips with {source.source} (step {source.step})")
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
+    elif mode == "web":
+        from wavegan import web_export
+
+        web_export.run_web_mode(train_dir, make_kind(train_dir), FLAGS.web_ckpt, FLAGS.web_dir or
+                                os.path.join(train_dir, "web"), FLAGS.web_serve, FLAGS.web_port)
     else:
         raise UserError(f"unknown mode {mode!r}")
 
