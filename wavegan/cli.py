@@ -49,6 +49,9 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
            "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
     _track(flags.DEFINE_string, "data_cache", "",
            "Keep decoded audio after the first pass: 'memory', or a file prefix for an on-disk cache.")
+    _track(flags.DEFINE_string, "data_prepared", "",
+           "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
+           "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -64,7 +67,9 @@ def define_train_flags() -> None:
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
     _track(flags.DEFINE_enum, "train_precision", "float32", list(PRECISIONS),
-           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
+           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling); auto = "
+           "mixed_bfloat16 where bf16 is fast (GPU compute capability 8+, or a CPU with bf16 instructions where "
+           "a one-second probe finds it faster), else float32; the choice is printed.")
     _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
            "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "
@@ -107,6 +112,7 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
+    import keras
     import tensorflow as tf
 
     from wavegan import checkpoints, export, generate, preview, training
@@ -123,8 +129,17 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
     elif mode == "infer":
         kind = make_kind(train_dir)
-        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
+        if keras.backend.backend() != "tensorflow":  # the SavedModel's signatures are TensorFlow graphs
+            path = checkpoints.resolve_checkpoint(train_dir, FLAGS.infer_ckpt)
+            exporter = export.SubprocessExporter(train_dir, out)
+            exporter(path, checkpoints.checkpoint_step(path))
+            failure = exporter.wait(warn=False)
+            if failure:
+                raise UserError(f"Exporting {path} with the TensorFlow backend failed: {failure}")
+            print(f"Exported step {checkpoints.checkpoint_step(path)} to {os.path.abspath(out)}")
+            return
+        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out, kind)}")
     elif mode == "generate":
         source = generate.open_generator(FLAGS.generate_from or train_dir, make_kind)
@@ -187,7 +202,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache)
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared)
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(
@@ -212,7 +227,7 @@ def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -
     from wavegan import config, data, distribute, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
-    strategy = distribute.make_strategy(run.train.strategy)
+    strategy = training.make_strategy(run.train)
     chief = distribute.is_chief(strategy)
     if chief:
         os.makedirs(train_dir, exist_ok=True)
