@@ -55,6 +55,9 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
            "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
     _track(flags.DEFINE_string, "data_cache", "",
            "Keep decoded audio after the first pass: 'memory', or a file prefix for an on-disk cache.")
+    _track(flags.DEFINE_string, "data_prepared", "",
+           "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
+           "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -257,7 +260,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache)
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared)
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(

@@ -37,6 +37,7 @@ class DataConfig:
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
     cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
+    prepared: str = ""  # folder of the prepared corpus (wavegan/corpus.py), "" off
 
     def resolved(self) -> "DataConfig":
         """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -42,8 +42,28 @@ def flatten_clips(audio, pad: int):
     return ops.reshape(padded, (-1, ops.shape(audio)[2]))
 
 
-def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer) -> str:
+def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callable, list]:
+    """z → generator(z, training=False), and the layers that computes it (what an export tracks).
+
+    With `fast`, the layers TensorFlow runs slowly take their faster inference forms where the
+    generator offers them (`inference_upconvs`): same values up to float rounding, and the layers they
+    replace are left out so that their weights are not stored twice.
+    """
+    upconvs = generator.inference_upconvs() if fast and hasattr(generator, "inference_upconvs") else []
+    swaps = [(old, new) for old, new in zip(generator.upconvs, upconvs) if new is not old] if upconvs else []
+    if not swaps:
+        return (lambda z: generator(z, training=False)), [generator]
+    replaced = {id(old) for old, _ in swaps}
+    used = [layer for layer in generator.layers if id(layer) not in replaced] + [new for _, new in swaps]
+    return (lambda z: generator(z, training=False, upconvs=upconvs)), used
+
+
+def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer,
+                     inference_forms: bool = True) -> str:
     """Writes the SavedModel to a temporary folder, then swaps it in for any previous export.
+
+    With `inference_forms` the signatures run the generator's faster inference layers (see
+    `inference_forward`); without, the layers as trained (bench/generate.py compares the two).
 
     `renderer` (wavegan.gan.Renderer) turns generator output into the exported audio outputs; its
     `extra_inputs` (SpecGAN: ngl) follow z in every signature.
@@ -51,10 +71,12 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     latent_dim = int(info["latent_dim"])
     extra_specs = list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
-    archive.track(generator)
+    forward, used_layers = inference_forward(generator, fast=inference_forms)
+    for layer in used_layers:
+        archive.track(layer)
 
     def generate(z, *extra):
-        return renderer.export_outputs(generator(z, training=False), *extra)
+        return renderer.export_outputs(forward(z), *extra)
 
     def sample_latents(n):
         return tf.random.uniform(tf.stack([n, latent_dim]), -1.0, 1.0)
@@ -64,7 +86,7 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
         return {"z": z, **generate(z, *extra)}
 
     def flat(z, flat_pad, *extra):
-        audio = flatten_clips(renderer.to_audio(generator(z, training=False), *extra), flat_pad)
+        audio = flatten_clips(renderer.to_audio(forward(z), *extra), flat_pad)
         return {"G_z_flat": audio, "G_z_flat_int16": quantize_int16(audio)}
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
