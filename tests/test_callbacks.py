@@ -1,6 +1,7 @@
-"""wavegan.callbacks without training: the progress line."""
+"""wavegan.callbacks: the progress line, and the acknowledgement of a signal during a step."""
 
 import numpy as np
+import pytest
 
 from wavegan import callbacks
 
@@ -43,6 +44,7 @@ def test_progress_line_without_a_step_limit_has_no_eta(monkeypatch):
     assert callbacks.format_duration(3 * 3600 + 4 * 60 + 5.4) == "3:04:05"
 
 
+@pytest.mark.slow
 def test_a_signal_is_acknowledged_while_a_step_is_still_running():
     """Inside fit() the main thread is in TensorFlow for a whole step (a minute at the paper's size on a
     CPU) and Python's handler runs only after it: the acknowledgement must not wait for the step."""

@@ -139,6 +139,7 @@ def test_files_that_almost_never_yield_a_slice_stop_with_a_sentence_naming_the_f
     assert "0.00269 slices" in str(error.value)
 
 
+@pytest.mark.slow
 def test_passes_that_yield_nothing_by_chance_do_not_end_the_data(tmp_path):
     # Each file yields a slice only when its random offset is below S/2: a pass over the three is empty
     # one time in eight, and a batch of 4 × 5 slices spans about 13 passes.
