@@ -348,3 +348,31 @@ def test_conditional_wavegan_end_to_end(tmp_path):
     refused = wavegan("train", train_dir, *flags, check=False)
     assert refused.returncode == 2
     assert "was trained with 3 classes (One, Three, Two) but this run has 4 classes" in refused.stderr
+
+
+@pytest.mark.slow
+def test_jax_conditional_step_agrees_with_tensorflow(tmp_path):
+    """trainer_jax runs the conditional model too, computing what trainer_tf computes."""
+    import subprocess
+    import sys
+
+    from tests import helpers
+    from tests.jax_step_run import tiny_trainer, weights
+
+    trainer = tiny_trainer("wgan-gp", num_classes=3)
+    real = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 2, 16384, 1)).astype(np.float32)
+    y = np.array([[0, 1], [2, 2], [1, 0]], np.int32)
+    noise = {k: v.numpy() for k, v in trainer.iteration_noise(3).items()}
+    inputs, outputs = str(tmp_path / "in.npz"), str(tmp_path / "out.npz")
+    np.savez(inputs, real=real, labels=y, **noise, **weights(trainer))
+    subprocess.run([sys.executable, os.path.join(helpers.REPO, "tests", "jax_step_run.py"), inputs, outputs,
+                    "wgan-gp", "3"], env=dict(helpers.script_env(), KERAS_BACKEND="jax"), check=True, timeout=600)
+    jax_results = np.load(outputs)
+    logs = tf.function(lambda r, n, labels: trainer_tf.iteration(trainer, r, n, labels=labels))(
+        tf.constant(real), noise, tf.constant(y))
+    for name, value in logs.items():
+        np.testing.assert_allclose(float(jax_results[f"log/{name}"]), float(value), rtol=1e-4, atol=1e-5)
+    tf_weights = weights(trainer)
+    differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
+    assert np.mean(differences > 1e-6) < 1e-3 and differences.max() < 2.5e-4  # as the unconditional test
+    assert int(jax_results["fit_step"]) == 3 and np.all(np.isfinite(jax_results["fit_d_loss"]))

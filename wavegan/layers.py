@@ -59,6 +59,18 @@ class PhaseShuffle(keras.layers.Layer):
         return {**super().get_config(), "rad": self.rad, "seed": self.seed}
 
 
+def one_hot(labels, num_classes: int):
+    """Class indices [batch] → float one-hot rows [batch, num_classes].
+
+    The embedding layers look rows up by multiplying with these rather than with `ops.take`: a
+    gather's gradient is sparse under TensorFlow, and Keras applies Adam to sparse gradients with
+    repeated rows (a batch holds each class many times, and real, fake and interpolates add up) by a
+    per-slice update whose moments differ from Adam on the summed gradient. The product is exact
+    (one 1, the rest 0) and its gradient is the dense sum.
+    """
+    return ops.one_hot(ops.cast(labels, "int32"), num_classes, dtype="float32")
+
+
 @keras.saving.register_keras_serializable(package="wavegan")
 class ClassEmbedding(keras.layers.Layer):
     """A learned vector per class: labels [batch] (int) → [batch, dim].
@@ -80,9 +92,8 @@ class ClassEmbedding(keras.layers.Layer):
         self.built = True
 
     def call(self, labels):
-        if len(labels.shape) == 2:
-            return ops.matmul(ops.cast(labels, self.embeddings.dtype), self.embeddings)
-        return ops.take(self.embeddings, ops.cast(labels, "int32"), axis=0)
+        weights = labels if len(labels.shape) == 2 else one_hot(labels, self.num_classes)
+        return ops.matmul(ops.cast(weights, self.embeddings.dtype), self.embeddings)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.dim)
@@ -111,7 +122,7 @@ class ProjectionHead(keras.layers.Layer):
         self.built = True
 
     def call(self, features, labels):
-        rows = ops.take(self.embeddings, ops.cast(labels, "int32"), axis=0)
+        rows = ops.matmul(one_hot(labels, self.num_classes), self.embeddings)
         return ops.sum(ops.cast(rows, features.dtype) * features, axis=-1)
 
     def compute_output_shape(self, features_shape):
