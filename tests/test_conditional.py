@@ -376,3 +376,9 @@ def test_jax_conditional_step_agrees_with_tensorflow(tmp_path):
     differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
     assert np.mean(differences > 1e-6) < 1e-3 and differences.max() < 2.5e-4  # as the unconditional test
     assert int(jax_results["fit_step"]) == 3 and np.all(np.isfinite(jax_results["fit_d_loss"]))
+
+
+def test_label_balance_without_labels_is_refused():
+    run = RunConfig("wavegan", DataConfig(data_dir="d"), WaveGANConfig(), TrainConfig(label_balance=True))
+    with pytest.raises(UserError, match="pass --data_labels folder or prefix"):
+        labels.with_classes(run)

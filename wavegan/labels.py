@@ -54,6 +54,9 @@ def discover_classes(paths: Sequence[str], data_dir: str, mode: str) -> list[str
 def with_classes(run: RunConfig) -> RunConfig:
     """`run` with the classes found under its data dir (unchanged without --data_labels); lists them."""
     if not run.data.labels:
+        if run.train.label_balance:
+            raise UserError("--train_label_balance balances the classes of --data_labels: pass --data_labels "
+                            "folder or prefix too, or drop it.")
         return run
     paths = audio.find_audio_files(run.data.data_dir)
     classes = discover_classes(paths, run.data.data_dir, run.data.labels)
