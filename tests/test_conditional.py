@@ -133,7 +133,7 @@ def test_projection_changes_the_logit_only_through_the_embedding():
     base = d(x, labels=np.zeros(5, np.int32)).numpy()
     for label in range(1, 4):
         logits = d(x, labels=np.full(5, label)).numpy()
-        # Miyato & Koyama: logit(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩, so the change is ⟨e_y − e_0, φ(x)⟩...
+        # Miyato & Koyama: logit(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩, so the change is ⟨e_y − e_0, φ(x)⟩.
         np.testing.assert_allclose(logits - base, features @ (table[label] - table[0]), rtol=1e-4, atol=1e-4)
     # Equal embedding rows: the label makes no difference at all.
     d.projection.embeddings.assign(np.repeat(table[:1], 4, axis=0))
