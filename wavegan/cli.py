@@ -67,7 +67,9 @@ def define_train_flags() -> None:
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
     _track(flags.DEFINE_enum, "train_precision", "float32", list(PRECISIONS),
-           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
+           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling); auto = "
+           "mixed_bfloat16 where bf16 is fast (GPU compute capability 8+, or a CPU with bf16 instructions where "
+           "a one-second probe finds it faster), else float32; the choice is printed.")
     _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
            "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "
@@ -105,13 +107,18 @@ def define_after_training_flags() -> None:
            "generate, conditional models: the class(es) to generate, by name or index (default: every class, "
            "--generate_n clips each; files are named <Class>_<index>.wav). With --generate_interp, one class "
            "keeps it along the walk and two classes walk from the first to the second.")
+    _track(flags.DEFINE_string, "web_dir", None, "web: where to write the drum-machine page (default: TRAIN_DIR/web).")
+    _track(flags.DEFINE_string, "web_ckpt", None, "web: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
+    _track(flags.DEFINE_boolean, "web_serve", False, "web: serve the page on http://127.0.0.1:--web_port after writing it.")
+    _track(flags.DEFINE_integer, "web_port", 8000, "web: port of --web_serve.")
 
 
 def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
-    """preview / incept / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
+    """preview / incept / infer / generate / web: everything they need comes from TRAIN_DIR's config and checkpoints.
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
+    import keras
     import tensorflow as tf
 
     from wavegan import checkpoints, export, generate, preview, training
@@ -128,8 +135,17 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
     elif mode == "infer":
         kind = make_kind(train_dir)
-        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
+        if keras.backend.backend() != "tensorflow":  # the SavedModel's signatures are TensorFlow graphs
+            path = checkpoints.resolve_checkpoint(train_dir, FLAGS.infer_ckpt)
+            exporter = export.SubprocessExporter(train_dir, out)
+            exporter(path, checkpoints.checkpoint_step(path))
+            failure = exporter.wait(warn=False)
+            if failure:
+                raise UserError(f"Exporting {path} with the TensorFlow backend failed: {failure}")
+            print(f"Exported step {checkpoints.checkpoint_step(path)} to {os.path.abspath(out)}")
+            return
+        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out, kind)}")
     elif mode == "generate":
         source = generate.open_generator(FLAGS.generate_from or train_dir, make_kind)
@@ -150,6 +166,11 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
             return
         print(f"Generating {len(latents)} clips with {source.source} (step {source.step})")
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
+    elif mode == "web":
+        from wavegan import web_export
+
+        web_export.run_web_mode(train_dir, make_kind(train_dir), FLAGS.web_ckpt, FLAGS.web_dir or
+                                os.path.join(train_dir, "web"), FLAGS.web_serve, FLAGS.web_port)
     else:
         raise UserError(f"unknown mode {mode!r}")
 
@@ -216,7 +237,7 @@ def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -
     from wavegan import config, data, distribute, labels, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
-    strategy = distribute.make_strategy(run.train.strategy)
+    strategy = training.make_strategy(run.train)
     chief = distribute.is_chief(strategy)
     run = labels.with_classes(run)  # --data_labels: the classes, listed, saved and checked on resume
     if chief:

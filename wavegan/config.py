@@ -17,7 +17,7 @@ SLICE_LENS = (16384, 32768, 65536)
 LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
 UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/precision.py
 STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
 LABEL_MODES = ("", "folder", "prefix")
 

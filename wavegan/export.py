@@ -20,8 +20,12 @@ of the class embeddings (a walk between classes).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from typing import Any
 
 import keras
@@ -111,3 +115,59 @@ def read_export_info(export_dir: str) -> dict[str, Any]:
     path = os.path.join(export_dir, INFO_FILE)
     with open(path) as f:
         return json.load(f)
+
+
+class SubprocessExporter:
+    """Refreshes a run's export from its checkpoints in a TensorFlow-backend subprocess, one at a time,
+    while training goes on. For the JAX backend: the SavedModel's signatures are TensorFlow graphs
+    (tf.random, SpecGAN's Griffin-Lim), which a JAX-backend generator cannot be traced into; the
+    checkpoint files are the same for both backends, so TensorFlow rebuilds the generator from them.
+
+    The child runs in its own session (a Ctrl-C meant for training does not cut an export short) and
+    on the CPU (the accelerator stays with the trainer).
+    """
+
+    def __init__(self, train_dir: str, export_dir: str):
+        self.train_dir, self.export_dir = train_dir, export_dir
+        self.proc: subprocess.Popen | None = None
+        self.errors = None
+
+    def __call__(self, checkpoint: str, step: int) -> None:
+        self.wait()
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="",
+                   TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
+        self.errors = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export", self.train_dir, checkpoint,
+                                      self.export_dir], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
+                                     start_new_session=True)
+
+    def wait(self, warn: bool = True) -> str | None:
+        """Waits for the export under way, if any; returns why it failed (None: it did not). A failure is
+        logged (`warn`), not raised: the checkpoint it came from is whole, and `infer` exports it again."""
+        if self.proc is None:
+            return None
+        failure = None
+        if self.proc.wait() != 0:
+            self.errors.seek(0)
+            failure = (self.errors.read().strip().splitlines() or ["no output"])[-1]
+            if warn:
+                logging.getLogger("wavegan").warning("Exporting %s failed (%s); run the infer mode to retry.",
+                                                     self.proc.args[4], failure)
+        self.errors.close()
+        self.proc = None
+        return failure
+
+
+def export_from_checkpoint(train_dir: str, checkpoint: str, export_dir: str) -> str:
+    """The infer mode's export: the run's generator rebuilt from config.json, weights from `checkpoint`."""
+    from wavegan import checkpoints, cli, training
+
+    kind = cli.kind_for_train_dir(train_dir)
+    generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
+    return training.export_checkpoint(generator, run, step, export_dir, kind)
+
+
+if __name__ == "__main__":  # SubprocessExporter's child: python -m wavegan.export TRAIN_DIR CHECKPOINT EXPORT_DIR
+    export_from_checkpoint(*sys.argv[1:4])
