@@ -84,12 +84,13 @@ def main() -> int:
     args = parser.parse_args()
     try:
         classifier = load_classifier(args.classifier)
-        real = load_clips(sample_files(args.real_dir, None)) if args.real_dir else None
+        real = load_clips(sample_files(args.real_dir, None), report=note(args.real_dir)) if args.real_dir else None
         real_parts = ({"real_embeddings": classifier.embeddings(real), "real_features": similarity_features(real)}
                       if real is not None else {})
         rows = {}
         for folder in args.audio_dir:
-            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n)), args.k, **real_parts)
+            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n), report=note(folder)),
+                                       args.k, **real_parts)
         if args.model:
             clips, asked = generate_clips(args.model, args.n or 5000, args.seed, classifier.labels)
             rows[args.model] = score_clips(classifier, clips, args.k, asked=asked, **real_parts)
@@ -105,6 +106,11 @@ def main() -> int:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)
     return 0
+
+
+def note(folder: str):
+    """Prints load_clips' conversion report, naming the folder."""
+    return lambda sentence: print(f"{folder}: {sentence}")
 
 
 def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -125,7 +131,7 @@ def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tu
             raise UserError(f"{source} generates classes the classifier cannot judge: {e}.") from e
     clips = [generator.generate_int16(latents[i:i + 100], *(() if labels is None else (labels[i:i + 100],)))[:, :, 0]
              for i in range(0, n, 100)]
-    return np.concatenate(clips).astype(np.float32) / 32767.0, asked
+    return np.concatenate(clips).astype(np.float32) / 32768.0, asked  # as soundfile decodes 16-bit WAVs
 
 
 if __name__ == "__main__":

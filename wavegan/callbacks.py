@@ -126,7 +126,11 @@ class AudioSummaries(keras.callbacks.Callback):
             given = {"labels": np.asarray(real_labels)}
         real_wav = np.asarray(real_wav)
         z = np.random.uniform(-1.0, 1.0, (real_wav.shape[0], self.latent_dim)).astype(np.float32)
-        generated = self.generator(z, training=False, **given)
+        # Batch statistics, as the original's summaries (they showed the training graph's G_z), without
+        # moving the moving averages an extra time: the updated state of a stateless call is dropped.
+        generated, _ = self.generator.stateless_call([v.value for v in self.generator.trainable_variables],
+                                                     [v.value for v in self.generator.non_trainable_variables],
+                                                     z, training=True, **given)
         fake = np.asarray(renderer.to_audio(generated, *renderer.defaults))
         images = {}
         if self.kind.to_critic_input is not None:

@@ -52,6 +52,9 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
     _track(flags.DEFINE_enum, "data_labels", None, ["folder", "prefix"],
            "Train a label-conditional model: each file's class is its parent folder's name (folder) or its "
            "name up to the first _ (prefix, as SC09's Seven_....wav).")
+    _track(flags.DEFINE_string, "data_prepared", "",
+           "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
+           "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -212,7 +215,8 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, labels=FLAGS.data_labels or "")
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared,
+        labels=FLAGS.data_labels or "")
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(

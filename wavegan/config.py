@@ -38,6 +38,7 @@ class DataConfig:
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
     cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
+    prepared: str = ""  # folder of the prepared corpus (wavegan/corpus.py), "" off
     # Label conditioning (wavegan/labels.py): "" off, "folder" or "prefix"; the class names found at the
     # first train run, in index order. A run with classes has conditional models.
     labels: str = ""

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -47,8 +47,28 @@ def flatten_clips(audio, pad: int):
     return ops.reshape(padded, (-1, ops.shape(audio)[2]))
 
 
-def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer) -> str:
+def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callable, list]:
+    """z → generator(z, training=False), and the layers that computes it (what an export tracks).
+
+    With `fast`, the layers TensorFlow runs slowly take their faster inference forms where the
+    generator offers them (`inference_upconvs`): same values up to float rounding, and the layers they
+    replace are left out so that their weights are not stored twice.
+    """
+    upconvs = generator.inference_upconvs() if fast and hasattr(generator, "inference_upconvs") else []
+    swaps = [(old, new) for old, new in zip(generator.upconvs, upconvs) if new is not old] if upconvs else []
+    if not swaps:
+        return (lambda z, **given: generator(z, training=False, **given)), [generator]
+    replaced = {id(old) for old, _ in swaps}
+    used = [layer for layer in generator.layers if id(layer) not in replaced] + [new for _, new in swaps]
+    return (lambda z, **given: generator(z, training=False, upconvs=upconvs, **given)), used
+
+
+def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer,
+                     inference_forms: bool = True) -> str:
     """Writes the SavedModel to a temporary folder, then swaps it in for any previous export.
+
+    With `inference_forms` the signatures run the generator's faster inference layers (see
+    `inference_forward`); without, the layers as trained (bench/generate.py compares the two).
 
     `renderer` (wavegan.gan.Renderer) turns generator output into the exported audio outputs; its
     `extra_inputs` (SpecGAN: ngl) follow z in every signature.
@@ -58,16 +78,18 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     # Conditional: the label is the first of the extra inputs, before the renderer's (SpecGAN: ngl).
     extra_specs = [tf.TensorSpec([None], tf.int32, name="label")] * bool(classes) + list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
-    if not classes:
-        # Tracking a model makes TensorFlow trace its default signature, G(z) alone, which a conditional
-        # generator refuses; the endpoints below capture its variables anyway.
-        archive.track(generator)
+    forward, used_layers = inference_forward(generator, fast=inference_forms)
+    for layer in used_layers:
+        # Tracking the generator model makes TensorFlow trace its default signature, G(z) alone, which a
+        # conditional generator refuses; the endpoints capture its variables anyway.
+        if not (classes and layer is generator):
+            archive.track(layer)
 
     def run_generator(z, extra):
         """G(z) (with the label first in `extra` when conditional) and the renderer's own extra inputs."""
         if classes:
-            return generator(z, labels=extra[0], training=False), extra[1:]
-        return generator(z, training=False), extra
+            return forward(z, labels=extra[0]), extra[1:]
+        return forward(z), extra
 
     def generate(z, *extra):
         generated, extra = run_generator(z, extra)

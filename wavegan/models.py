@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, leaky_relu
+from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, inference_form, leaky_relu
 
 # Size of the generator's learned class embedding, concatenated with z (docs/differences.md).
 LABEL_EMBED_DIM = 50
@@ -79,18 +79,32 @@ class UpsamplingGenerator(keras.Model):
             build_layer(self.pp_filt, shape)
         self.built = True
 
-    def call(self, z, labels=None, training=False):
+    def inference_upconvs(self) -> list:
+        """The upsampling layers in their faster inference forms (a snapshot of the current weights),
+        to pass as `call(..., upconvs=...)`: what the export runs."""
+        shape = self.z_reshape.compute_output_shape(self.z_project.compute_output_shape((None, self.latent_dim)))
+        forms = []
+        for conv in self.upconvs:
+            forms.append(inference_form(conv, shape[1]))
+            shape = conv.compute_output_shape(shape)
+        return forms
+
+    def call(self, z, labels=None, training=False, upconvs=None):
         if self.label_embedding is not None:
             if labels is None:
                 raise ValueError(f"{self.name} is conditional on {self.num_classes} classes: pass labels")
             z = ops.concatenate([z, ops.cast(self.label_embedding(labels), z.dtype)], axis=-1)
         elif labels is not None:
             raise ValueError(f"{self.name} is unconditional: it takes no labels")
-        x = self.z_reshape(self.z_project(z))
+        return self.from_projection(self.z_reshape(self.z_project(z)), training=training, upconvs=upconvs)
+
+    def from_projection(self, x, training=False, upconvs=None):
+        """The generator after its dense projection and reshape: what the original's artifact study fed
+        its impulses into (`G/Reshape:0`, SPEC §9.4)."""
         if self.z_project_bn is not None:
             x = self.z_project_bn(x, training=training)
         x = ops.relu(x)
-        for i, (conv, bn) in enumerate(zip(self.upconvs, self.upconv_bns)):
+        for i, (conv, bn) in enumerate(zip(upconvs or self.upconvs, self.upconv_bns)):
             x = conv(x)
             if i == len(self.upconvs) - 1:
                 x = ops.tanh(x)
