@@ -1,10 +1,11 @@
 """One iteration of a tiny WaveGAN from given weights, data and noise, on the backend KERAS_BACKEND
-names (a process of its own: the backend is chosen at import). Used by tests/test_distribute.py to
-compare the JAX step with the TensorFlow step.
+names (a process of its own: the backend is chosen at import). Used by tests/test_distribute.py and
+tests/test_conditional.py to compare the JAX step with the TensorFlow step.
 
     KERAS_BACKEND=tensorflow python tests/jax_step_run.py IN.npz OUT.npz LOSS --make_inputs
-    KERAS_BACKEND=jax python tests/jax_step_run.py IN.npz OUT.npz LOSS
+    KERAS_BACKEND=jax python tests/jax_step_run.py IN.npz OUT.npz LOSS [NUM_CLASSES]
 
+With NUM_CLASSES the models are label-conditional and IN.npz holds the real slices' `labels` too.
 Both run on one thread (see SINGLE_THREAD_XLA_FLAGS): a multi-threaded reduction's order depends on how
 the work is split, and TensorFlow's oneDNN kernels run single-threaded when the scheduler happens to
 call them from a worker thread, so under load the same step could round differently from run to run.
@@ -31,9 +32,10 @@ TINY_MODEL = dict(dim=4)
 BATCH = 3
 
 
-def tiny_trainer(loss: str, nupdates: int = 2) -> AdversarialTrainer:
-    g = WaveGANGenerator(**TINY_MODEL)
-    d = WaveGANDiscriminator(phaseshuffle_rad=0, **TINY_MODEL)  # the backends draw different shifts
+def tiny_trainer(loss: str, nupdates: int = 2, num_classes: int = 0) -> AdversarialTrainer:
+    g = WaveGANGenerator(num_classes=num_classes, **TINY_MODEL)
+    # phase shuffle off: the backends draw different shifts
+    d = WaveGANDiscriminator(phaseshuffle_rad=0, num_classes=num_classes, **TINY_MODEL)
     trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=nupdates, seed=0)
     trainer.compile(losses.make_optimizer(loss), losses.make_optimizer(loss), loss)
     trainer.build_for_training((16384, 1))
@@ -53,7 +55,7 @@ def make_inputs(path: str, loss: str) -> None:
     np.savez(path, real=real, **noise, **weights(trainer))
 
 
-def tensorflow_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
+def tensorflow_step(trainer: AdversarialTrainer, inputs, noise: dict, num_classes: int) -> dict:
     import tensorflow as tf
 
     from wavegan import trainer_tf
@@ -62,16 +64,18 @@ def tensorflow_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
     return {**weights(trainer), **{f"log/{k}": np.asarray(v) for k, v in logs.items()}}
 
 
-def jax_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
+def jax_step(trainer: AdversarialTrainer, inputs, noise: dict, num_classes: int) -> dict:
     from wavegan import trainer_jax
 
     step = trainer_jax.make_step(trainer)
-    state, logs = step(trainer_jax.get_state(trainer), inputs["real"], noise)
+    labels = (inputs["labels"],) if num_classes else ()
+    state, logs = step(trainer_jax.get_state(trainer), inputs["real"], noise, *labels)
     trainer_jax.set_state(trainer, state)
     results = {**weights(trainer), **{f"log/{k}": np.asarray(v) for k, v in logs.items()},
                "step": np.asarray(keras.ops.convert_to_numpy(trainer.step))}
     # And fit() on the JAX backend: two more iterations (one epoch) from a numpy iterator.
-    history = trainer.fit(iter([inputs["real"]] * 2), steps_per_epoch=2, epochs=1)
+    batch = (inputs["real"], inputs["labels"]) if num_classes else inputs["real"]
+    history = trainer.fit(iter([batch] * 2), steps_per_epoch=2, epochs=1)
     results["fit_d_loss"] = np.asarray(history.history["d_loss"])
     results["fit_step"] = np.asarray(keras.ops.convert_to_numpy(trainer.step))
     # The JAX step and fit on numpy stay free of TensorFlow (a JAX-only GPU machine runs them).
@@ -80,7 +84,9 @@ def jax_step(trainer: AdversarialTrainer, inputs, noise: dict) -> dict:
 
 
 if __name__ == "__main__":
-    in_path, out_path, loss = sys.argv[1:4]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    in_path, out_path, loss = args[:3]
+    num_classes = int(args[3]) if len(args) > 3 else 0
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -90,10 +96,10 @@ if __name__ == "__main__":
     if "--make_inputs" in sys.argv:
         make_inputs(in_path, loss)
     inputs = np.load(in_path)
-    trainer = tiny_trainer(loss)
+    trainer = tiny_trainer(loss, num_classes=num_classes)
     for model in ("generator", "discriminator"):
         for i, v in enumerate(getattr(trainer, model).trainable_variables):
             v.assign(inputs[f"{model}/{i}"])
     noise = {k: inputs[k] for k in ("critic_z", "alpha", "generator_z")}
-    results = (jax_step if backend == "jax" else tensorflow_step)(trainer, inputs, noise)
+    results = (jax_step if backend == "jax" else tensorflow_step)(trainer, inputs, noise, num_classes)
     np.savez(out_path, **results)
