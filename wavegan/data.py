@@ -140,8 +140,13 @@ def _decode_wav_native(path: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
 
 def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuffle: bool = True,
                     repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE,
-                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES) -> tf.data.Dataset:
-    """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets."""
+                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES,
+                    slicer: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.data.Dataset:
+    """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets.
+
+    `slicer` replaces `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut
+    files otherwise (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
+    slicer = slicer or (lambda samples: slice_audio(samples, cfg))
     paths = tf.data.Dataset.from_tensor_slices([f.path for f in files])
     if shuffle and not cfg.cache:
         paths = paths.shuffle(len(files), reshuffle_each_iteration=True)
@@ -158,7 +163,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
         decoded = decoded.cache("" if cfg.cache == "memory" else cfg.cache)
         if shuffle:
             decoded = decoded.shuffle(min(len(files), CACHE_SHUFFLE_FILES), reshuffle_each_iteration=True)
-    examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slice_audio(samples, cfg)))
+    examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slicer(samples)))
     if repeat:
         # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of
         # spinning forever: tf.data stops repeating a dataset whose first pass is empty.
