@@ -9,7 +9,9 @@ Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import random
 import sys
 
@@ -100,7 +102,11 @@ def main() -> int:
 
 
 def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
-    """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0)."""
+    """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), or from a
+    train dir / checkpoint of an autoregressive baseline (its own generation algorithm)."""
+    baseline = baseline_type(source)
+    if baseline:
+        return importlib.import_module(f"{baseline}.run").clips_for_scoring(source, n, seed)
     from wavegan import generate
     from wavegan.cli import kind_for_train_dir
 
@@ -108,6 +114,17 @@ def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
     latents = generate.sample_latents(n, generator.latent_dim, seed)
     clips = [generator.generate_int16(latents[i:i + 100])[:, :, 0] for i in range(0, n, 100)]
     return np.concatenate(clips).astype(np.float32) / 32767.0
+
+
+def baseline_type(source: str) -> str | None:
+    """"wavenet" or "framernn" when `source` is (a checkpoint in) a run of one of them, else None."""
+    folder = source if os.path.isdir(source) else os.path.dirname(source)
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        model_type = json.load(f).get("model_type")
+    return model_type if model_type in ("wavenet", "framernn") else None
 
 
 if __name__ == "__main__":

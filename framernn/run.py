@@ -117,3 +117,9 @@ def generate(source: str, out_dir: str | None, n: int, samples: int, seed: int, 
 
     generate_clips(model, run, n, samples, seed, seed_frame_count, wav_seed, batch_size, on_batch=write)
     return paths
+
+
+def clips_for_scoring(source: str, n: int, seed: int, samples: int = 16384) -> np.ndarray:
+    """eval.score --model: n clips, each continuing two real frames of a random training file."""
+    model, run, _, _ = open_model(source)
+    return generate_clips(model, run, n, samples, seed=seed)

@@ -139,3 +139,9 @@ def generate(source: str, out_dir: str | None, n: int, samples: int, temperature
             json.dump({os.path.basename(p): names[int(i)] for p, i in zip(paths, ids)}, f, indent=1)
     return paths
 
+
+
+def clips_for_scoring(source: str, n: int, seed: int, samples: int = 16384) -> np.ndarray:
+    """eval.score --model: n clips from the newest checkpoint, fast algorithm, categories in turn."""
+    model, run, _, _ = open_model(source)
+    return generate_clips(model, run, n, samples, seed=seed)
