@@ -172,10 +172,17 @@ class WaveNet(keras.Model):
                 ops.sum(ops.square(v)) / 2.0 for v in self.trainable_variables)
         return loss
 
-    def build_for(self, batch: int = 1) -> "WaveNet":
-        """Creates the variables by running one receptive field of silence."""
-        classes = np.full((batch, self.receptive_field), self.quantization_channels // 2, np.int32)
-        self(self.example_inputs(classes, np.zeros(batch, np.int32)))
+    def build(self, input_shape=None):
+        """Creates every variable from the settings alone (no forward pass over a receptive field)."""
+        self.causal_layer.build((None, None, 1 if self.scalar_input else self.quantization_channels))
+        for block in self.blocks:
+            block.build((None, None, self.residual_channels))
+        self.postprocess1.build((None, None, self.skip_channels))
+        self.postprocess2.build((None, None, self.skip_channels))
+        self.built = True
+
+    def build_for(self) -> "WaveNet":
+        self.build()
         return self
 
     def example_inputs(self, classes, ids=None):
