@@ -42,7 +42,8 @@ declare -A MODEL=([wavegan_ps2]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 
                   [wavenet]="--wavenet_params $WAVENET_PARAMS --wavenet_sample_size 16384 --wavenet_silence_threshold 0 --data_normalize --train_batch_size $WAVENET_BATCH"
                   [framernn]="--framernn_frame_size 256 --framernn_seq_len 63 --framernn_units $FRAMERNN_UNITS --train_batch_size 128")
 RUNS=${RUNS:-wavenet framernn wavegan_ps2 wavegan_ps0 specgan}
-GANS=$(for name in $RUNS; do [[ $name == wave*gan* || $name == specgan ]] && echo "$name"; done)
+GANS=""
+for name in $RUNS; do case $name in wavegan*|specgan) GANS="$GANS $name" ;; esac; done
 start_time=$(date -u +%H:%M)
 trainers=() followers=()
 for name in $RUNS; do
