@@ -9,6 +9,7 @@ from typing import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from framernn.data import make_dataset, sequence_config
 from framernn.models import FrameRNN
@@ -68,17 +69,22 @@ def seed_frames(run: RunConfig, n: int, frames: int, rng: np.random.Generator, w
     return seeds.reshape(n, frames, size)
 
 
-def continue_frames(model: FrameRNN, seeds: np.ndarray, count: int) -> np.ndarray:
+def continue_frames(model: FrameRNN, seeds, count):
     """Runs the GRUs over the seed frames, then feeds each predicted frame back as the next input
-    (state carried, one new frame per step); returns the `count` new frames [n, count, F]."""
-    prediction, states = model.step(seeds, model.zero_states(seeds.shape[0]))
-    frame = prediction[:, -1:]
-    out = [frame]
-    for _ in range(count - 1):
-        prediction, states = model.step(frame, states)
-        frame = prediction[:, -1:]
-        out.append(frame)
-    return np.concatenate([np.asarray(f) for f in out], axis=1)
+    (state carried, one new frame per step); returns the `count` new frames [n, count, F].
+
+    A tf.while_loop, so that the exported SavedModel runs the same code (framernn/export.py)."""
+    seeds = tf.convert_to_tensor(seeds, tf.float32)
+    prediction, states = model.step(seeds, model.zero_states(tf.shape(seeds)[0]))
+    frames = tf.TensorArray(tf.float32, size=count, element_shape=[None, model.frame_size])
+    frames = frames.write(0, prediction[:, -1])
+
+    def body(i, frame, states, frames):
+        prediction, states = model.step(frame[:, None], states)
+        return i + 1, prediction[:, -1], states, frames.write(i, prediction[:, -1])
+
+    _, _, _, frames = tf.while_loop(lambda i, *_: i < count, body, (tf.constant(1), prediction[:, -1], states, frames))
+    return tf.transpose(frames.stack(), [1, 0, 2])
 
 
 def generate_clips(model: FrameRNN, run: RunConfig, n: int, samples: int, seed: int = 0, seed_frame_count: int = 2,
@@ -94,7 +100,8 @@ def generate_clips(model: FrameRNN, run: RunConfig, n: int, samples: int, seed: 
     clips = []
     for start in range(0, n, batch_size):
         seeds = seed_frames(run, min(batch_size, n - start), seed_frame_count, rng, wav_seed)
-        audio_batch = np.clip(continue_frames(model, seeds, count).reshape(len(seeds), -1)[:, :samples], -1.0, 1.0)
+        audio_batch = np.clip(np.asarray(continue_frames(model, seeds, count)).reshape(len(seeds), -1)[:, :samples],
+                              -1.0, 1.0)
         if on_batch:
             on_batch(start, audio_batch)
         clips.append(audio_batch)

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 import soundfile
+import tensorflow as tf
 
 from tests import audio_fixtures as fx
 from tests import helpers
@@ -52,6 +53,11 @@ def test_wavenet_trains_resumes_generates_and_explains_mistakes(corpus, tmp_path
         clips[fast] = [soundfile.read(p, dtype="int16")[0] for p in sorted(glob.glob(out + "/*.wav"))]
     assert len(clips["--generate_fast"]) == 2 and clips["--generate_fast"][0].shape == (200,)
     np.testing.assert_array_equal(clips["--generate_fast"], clips["--nogenerate_fast"])
+    helpers.run_script("train_wavenet.py", "infer", train_dir)
+    serving = tf.saved_model.load(os.path.join(train_dir, "infer", "saved_model")).signatures["serving_default"]
+    out = serving(n=tf.constant(3), samples=tf.constant(50), temperature=tf.constant(1.0), seed=tf.constant(0),
+                  category=tf.constant(1))
+    assert out["audio_int16"].shape == (3, 50) and out["audio_int16"].dtype == tf.int16
     wrong = helpers.run_script("train_wavenet.py", "generate", train_dir, "--generate_category", "Nine", check=False)
     assert wrong.returncode == 2 and wrong.stderr.strip().splitlines()[-1].startswith("error: Unknown category")
     changed = helpers.run_script("train_wavenet.py", "train", train_dir, "--train_max_steps", "5", *args,
@@ -72,6 +78,10 @@ def test_framernn_trains_resumes_and_generates(corpus, tmp_path):
                        "--generate_dir", out)
     wavs = sorted(glob.glob(out + "/*.wav"))
     assert len(wavs) == 3 and soundfile.read(wavs[0])[0].shape == (1000,)
+    helpers.run_script("train_framernn.py", "infer", train_dir)
+    serving = tf.saved_model.load(os.path.join(train_dir, "infer", "saved_model")).signatures["serving_default"]
+    out = serving(seeds=tf.zeros([2, 3, 64]), samples=tf.constant(500))
+    assert out["audio"].shape == (2, 500)
     empty = helpers.run_script("train_framernn.py", "train", str(tmp_path / "none"), "--data_dir", str(tmp_path / "nope"),
                                check=False)
     assert empty.returncode == 2 and "is not a folder" in empty.stderr

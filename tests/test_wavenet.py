@@ -181,3 +181,14 @@ def test_categories_from_paths():
         categories.category_of("/d/noprefix.wav", "prefix")
     with pytest.raises(UserError):
         categories.category_id("Nine", names, "prefix")
+
+
+def test_graph_generator_of_the_savedmodel_matches_numpy():
+    from wavenet.fast_generation import GraphFastGenerator
+
+    model = small(gc=True)
+    ids = np.array([1, 2])
+    context = generation.initial_context(model, 2, np.random.default_rng(0))
+    graph = GraphFastGenerator(model).generate(tf.constant(context), 60, tf.constant(0.0), tf.constant(0),
+                                               tf.constant(ids))
+    np.testing.assert_array_equal(np.asarray(graph), generation.generate(model, 2, 60, 0.0, seed=0, ids=ids))

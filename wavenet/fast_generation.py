@@ -13,13 +13,15 @@ Numerically folded, exactly equivalent forms (to cut the operations per sample):
 - The residual stream is kept minus the running sum of the dense biases; their effect on the next
   layers' pre-activations is a constant folded into the stored entries.
 
-Written with numpy: on a CPU one sample costs a few hundred tiny operations, where a framework's
-per-operation overhead would dominate.
+FastGenerator is numpy (the generate mode): on a CPU one sample costs a few hundred tiny operations,
+where a framework's per-operation overhead would dominate. GraphFastGenerator runs the same folded
+weights in one tf.while_loop, for the SavedModel.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
 
 from wavegan.errors import UserError
 
@@ -146,3 +148,72 @@ class FastGenerator:
         self.previous = classes
         self.t = t + 1
         return self.logits
+
+
+class GraphFastGenerator(tf.Module):
+    """The same algorithm as a TensorFlow graph (one tf.while_loop), for the exported SavedModel, where no
+    Python runs: the folded weights of a FastGenerator become constants, the caches loop variables."""
+
+    def __init__(self, model):
+        super().__init__()
+        folded = FastGenerator(model)
+        self.model = model
+        self.dilations, self.dc = folded.dilations, folded.dc
+        const = lambda a: tf.constant(np.asarray(a, np.float32))
+        self.causal_old, self.causal_new = const(folded.causal_old), const(folded.causal_new)
+        self.weights = [const(w) for w in folded.weights]
+        self.consts = [const(c) for c in folded.consts]
+        self.gc_weights = [const(w) for w in folded.gc_weights]
+        self.offsets = [const(o) for o in folded.offsets]
+        self.dense = [const(w) for w in folded.dense]
+        self.skip, self.skip_bias = const(folded.skip), const(folded.skip_bias)
+        self.post1, self.post1_bias = const(folded.post1), const(folded.post1_bias)
+        self.post2, self.post2_bias = const(folded.post2), const(folded.post2_bias)
+        self.embedding = const(folded.embedding) if folded.embedding is not None else None
+
+    def _sample(self, logits, temperature, seed, t):
+        uniforms = tf.random.stateless_uniform(tf.shape(logits)[:1], tf.stack([seed, t]), dtype=tf.float64)
+        scaled = tf.cast(logits, tf.float64) / tf.cast(tf.maximum(temperature, 1e-30), tf.float64)
+        cdf = tf.cumsum(tf.exp(scaled - tf.reduce_max(scaled, axis=1, keepdims=True)), axis=1)
+        sampled = tf.reduce_sum(tf.cast(cdf < uniforms[:, None] * cdf[:, -1:], tf.int32), axis=1)
+        sampled = tf.minimum(sampled, tf.shape(logits)[1] - 1)
+        return tf.where(temperature > 0, sampled, tf.argmax(logits, axis=1, output_type=tf.int32))
+
+    def generate(self, context, samples, temperature, seed, ids=None):
+        """context [n, RF] int32 → [n, samples] int32 classes (the context excluded)."""
+        n, dc = tf.shape(context)[0], self.dc
+        consts = [tf.broadcast_to(c, [n, 2 * dc]) for c in self.consts]
+        if self.embedding is not None:
+            embedding = tf.gather(self.embedding, ids)
+            consts = [c + embedding @ w for c, w in zip(consts, self.gc_weights)]
+        past = context[:, :-1]
+        _, block_inputs = self.model.forward(self.model.example_inputs(past, ids), collect_inputs=True)
+        caches = []
+        for d, x, offset, weight, c in zip(self.dilations, block_inputs, self.offsets, self.weights, consts):
+            entries = tf.einsum("btr,rk->tbk", x[:, -d:] - offset, weight[:, 2 * dc:]) + c[None]
+            # Slot (t mod d) holds time t; the last d inputs are times −d … −1.
+            caches.append(entries)  # times −d … −1 sit in slots 0 … d − 1 (slot = time mod d)
+        last = len(self.dilations) - 1
+
+        def body(t, previous, current, caches, out):
+            x = tf.gather(self.causal_old, previous) + tf.gather(self.causal_new, current)
+            zs, new_caches = [], []
+            for i, (d, weight, cache, c) in enumerate(zip(self.dilations, self.weights, caches, consts)):
+                pre = x @ weight
+                slot = tf.math.floormod(t, d)
+                h = tf.tanh(pre[:, :2 * dc] + cache[slot])
+                new_caches.append(tf.tensor_scatter_nd_update(cache, [[slot]], [pre[:, 2 * dc:] + c]))
+                z = h[:, :dc] * (h[:, dc:] + 1.0)
+                zs.append(z)
+                if i != last:
+                    x = x + z @ self.dense[i]
+            hidden = tf.nn.relu(tf.concat(zs, axis=1) @ self.skip + self.skip_bias)
+            hidden = tf.nn.relu(hidden @ self.post1 + self.post1_bias)
+            logits = hidden @ self.post2 + self.post2_bias
+            sampled = self._sample(logits, temperature, seed, t)
+            return t + 1, current, sampled, new_caches, out.write(t, sampled)
+
+        out = tf.TensorArray(tf.int32, size=samples)
+        _, _, _, _, out = tf.while_loop(lambda t, *_: t < samples, body,
+                                        (tf.constant(0), past[:, -1], context[:, -1], caches, out))
+        return tf.transpose(out.stack())

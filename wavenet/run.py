@@ -142,6 +142,7 @@ def generate(source: str, out_dir: str | None, n: int, samples: int, temperature
 
 
 def clips_for_scoring(source: str, n: int, seed: int, samples: int = 16384) -> np.ndarray:
-    """eval.score --model: n clips from the newest checkpoint, fast algorithm, categories in turn."""
+    """eval.score --model: n clips from the newest checkpoint, fast algorithm, categories in turn, in
+    batches of 256 (per sample, a large batch costs little more than a small one)."""
     model, run, _, _ = open_model(source)
-    return generate_clips(model, run, n, samples, seed=seed)
+    return generate_clips(model, run, n, samples, seed=seed, batch_size=256)
