@@ -5,6 +5,8 @@ Frames of --framernn_frame_size samples, sequences of --framernn_seq_len frames,
 the next frame; generation continues real seed frames. See README.md and docs/differences.md.
 """
 
+import os
+
 from absl import app, flags
 
 from wavegan import cli
@@ -32,8 +34,6 @@ FLAGS.set_default("train_batch_size", 128)  # the post's mini-batch
 def main(argv):
     cli.setup_logging()
     mode, train_dir = cli.parse_positionals(argv, MODES)
-    import os
-
     from framernn import run as framernn_run  # after flag parsing: TensorFlow loads here
     from framernn.config import FrameRNNConfig
     from wavegan import config

@@ -6,6 +6,7 @@ training flags and defaults are the original's train.py's. See README.md and doc
 """
 
 import dataclasses
+import os
 
 from absl import app, flags
 
@@ -80,8 +81,6 @@ def main(argv):
         momentum=FLAGS.wavenet_momentum,
         l2_regularization_strength=FLAGS.wavenet_l2_regularization_strength).validate()
     run = config.RunConfig(model_type="wavenet", data=data_cfg, model=model_cfg, train=train_cfg)
-    import os
-
     if os.path.exists(os.path.join(train_dir, config.CONFIG_FILE)):
         run.model.gc_categories = config.load_run_config(train_dir, "wavenet").model.gc_categories
     os.makedirs(train_dir, exist_ok=True)

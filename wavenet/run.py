@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import warnings
 from typing import Callable
@@ -20,8 +19,6 @@ from wavenet import generation
 from wavenet.config import WaveNetConfig
 from wavenet.data import make_dataset, piece_config
 from wavenet.models import WaveNet
-
-log = logging.getLogger("wavegan")
 
 
 def build_model(run: RunConfig) -> WaveNet:
