@@ -13,15 +13,13 @@ Numerically folded, exactly equivalent forms (to cut the operations per sample):
 - The residual stream is kept minus the running sum of the dense biases; their effect on the next
   layers' pre-activations is a constant folded into the stored entries.
 
-FastGenerator (the generate mode) runs one compiled function per sample (numba, which librosa already
-needs): a few hundred tiny operations per sample, where Python's or a framework's per-operation
-overhead would otherwise dominate. GraphFastGenerator runs the same folded
+FastGenerator is numpy (the generate mode): on a CPU one sample costs a few hundred tiny operations,
+where a framework's per-operation overhead would dominate. GraphFastGenerator runs the same folded
 weights in one tf.while_loop, for the SavedModel.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import tensorflow as tf
 
@@ -65,10 +63,6 @@ class FastGenerator:
                 skip_bias = skip_bias + _array(block.skip_bias)
         self.offsets = self._offsets(model)
         self.dense = dense
-        self.stacked_weights = np.ascontiguousarray(np.stack(self.weights))  # [L, R, 4Dc]
-        self.stacked_dense = np.ascontiguousarray(np.stack(dense))  # [L, Dc, R]
-        self.dilation_array = np.array(self.dilations, np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(self.dilation_array)[:-1]]).astype(np.int64)
         self.skip = np.ascontiguousarray(np.concatenate(skips, axis=0))  # [L·Dc, S]
         self.skip_bias = skip_bias
         self.post1, self.post2 = _array(model.postprocess1.kernel), _array(model.postprocess2.kernel)
@@ -99,59 +93,61 @@ class FastGenerator:
             embedding = self.embedding[ids]
             for const, gc in zip(consts, self.gc_weights):
                 const += embedding @ gc
-        self.batch_consts = np.ascontiguousarray(np.stack(consts))  # [L, B, 2Dc]
+        self.batch_consts = consts
         _, block_inputs = self.model.forward(self.model.example_inputs(context, ids), collect_inputs=True)
-        # One buffer for every layer's ring: layer ℓ owns rows starts[ℓ] … starts[ℓ] + d − 1, and row
-        # starts[ℓ] + (t mod d) holds the entry for time t; the newest d inputs are times −d … −1.
-        self.cache = np.empty((int(sum(self.dilations)), batch, 2 * self.dc), np.float32)
-        for d, start, x, offset, weight, const in zip(self.dilations, self.starts, block_inputs, self.offsets,
-                                                      self.weights, consts):
+        self.caches = []
+        for d, x, offset, weight, const in zip(self.dilations, block_inputs, self.offsets, self.weights, consts):
+            # Slot (t mod d) holds the entry for time t; the newest d inputs are times −d … −1.
             recent = np.asarray(x)[:, -d:] - offset  # [B, d, R]
             entries = recent @ weight[:, 2 * self.dc:] + const[:, None]
-            self.cache[start + np.arange(-d, 0) % d] = entries.transpose(1, 0, 2)
-        self.previous = np.ascontiguousarray(context[:, -1], np.int64)
-        self.z = np.empty((batch, len(self.dilations) * self.dc), np.float32)
-        self.logits = np.empty((batch, self.post2.shape[1]), np.float32)
+            cache = np.empty((d, batch, 2 * self.dc), np.float32)
+            cache[np.arange(-d, 0) % d] = entries.transpose(1, 0, 2)
+            self.caches.append(cache)
+        self.previous = np.ascontiguousarray(context[:, -1])
+        self._buffers()
+
+    def _buffers(self) -> None:
+        b, r, dc, L = self.batch, self.r, self.dc, len(self.dilations)
+        self.x, self.tmp = np.empty((b, r), np.float32), np.empty((b, r), np.float32)
+        self.pre = np.empty((b, 4 * dc), np.float32)
+        self.h = np.empty((b, 2 * dc), np.float32)
+        self.z = np.empty((b, L * dc), np.float32)
+        self.z_views = [self.z[:, i * dc:(i + 1) * dc] for i in range(L)]
+        self.hidden = np.empty((b, self.skip.shape[1]), np.float32)
+        self.hidden2 = np.empty((b, self.post1.shape[1]), np.float32)
+        self.logits = np.empty((b, self.post2.shape[1]), np.float32)
 
     def step(self, classes: np.ndarray) -> np.ndarray:
         """Feeds the newest class of every clip [B]; returns the logits of the next sample [B, Q]."""
-        classes = np.ascontiguousarray(classes, np.int64)
-        _advance(self.t, self.previous, classes, self.causal_old, self.causal_new, self.stacked_weights,
-                 self.batch_consts, self.cache, self.starts, self.dilation_array, self.stacked_dense, self.z,
-                 self.skip, self.skip_bias, self.post1, self.post1_bias, self.post2, self.post2_bias, self.logits)
+        dc, t = self.dc, self.t
+        x, tmp, pre, h = self.x, self.tmp, self.pre, self.h
+        np.add(self.causal_old[self.previous], self.causal_new[classes], out=x)
+        now, later, filt, gate = pre[:, :2 * dc], pre[:, 2 * dc:], h[:, :dc], h[:, dc:]
+        last = len(self.dilations) - 1
+        for i, (d, weight, cache, const) in enumerate(zip(self.dilations, self.weights, self.caches,
+                                                          self.batch_consts)):
+            entry = cache[t % d]
+            np.matmul(x, weight, out=pre)
+            np.add(now, entry, out=h)
+            np.add(later, const, out=entry)
+            np.tanh(h, out=h)
+            np.add(gate, 1.0, out=gate)
+            z = self.z_views[i]
+            np.multiply(filt, gate, out=z)
+            if i != last:  # the last block's residual output is never used (§2.3)
+                np.matmul(z, self.dense[i], out=tmp)
+                np.add(x, tmp, out=x)
+        np.matmul(self.z, self.skip, out=self.hidden)
+        np.add(self.hidden, self.skip_bias, out=self.hidden)
+        np.maximum(self.hidden, 0.0, out=self.hidden)
+        np.matmul(self.hidden, self.post1, out=self.hidden2)
+        np.add(self.hidden2, self.post1_bias, out=self.hidden2)
+        np.maximum(self.hidden2, 0.0, out=self.hidden2)
+        np.matmul(self.hidden2, self.post2, out=self.logits)
+        np.add(self.logits, self.post2_bias, out=self.logits)
         self.previous = classes
-        self.t += 1
+        self.t = t + 1
         return self.logits
-
-
-@numba.njit(cache=True)
-def _advance(t, previous, current, causal_old, causal_new, weights, consts, cache, starts, dilations, dense, z,
-             skip, skip_bias, post1, post1_bias, post2, post2_bias, logits):  # pragma: no cover (compiled)
-    """One sample for every clip, compiled: per layer two small matmuls (BLAS) and one fused loop for the
-    gate, the cache update and the skip input; then every skip at once and the head."""
-    batch, layers = current.shape[0], weights.shape[0]
-    dc2 = weights.shape[2] // 2
-    dc = dc2 // 2
-    x = np.empty((batch, weights.shape[1]), np.float32)
-    for b in range(batch):
-        x[b] = causal_old[previous[b]] + causal_new[current[b]]
-    zl = np.empty((batch, dc), np.float32)
-    for layer in range(layers):
-        pre = np.dot(x, weights[layer])
-        row = starts[layer] + t % dilations[layer]
-        for b in range(batch):
-            for k in range(dc):
-                f = np.tanh(pre[b, k] + cache[row, b, k])
-                g = np.tanh(pre[b, dc + k] + cache[row, b, dc + k])
-                zl[b, k] = f * (g + np.float32(1.0))
-                z[b, layer * dc + k] = zl[b, k]
-            for k in range(dc2):  # after both reads: the slot now holds time t, for t + d
-                cache[row, b, k] = pre[b, dc2 + k] + consts[layer, b, k]
-        if layer != layers - 1:  # the last block's residual output is never used (§2.3)
-            x += np.dot(zl, dense[layer])
-    hidden = np.maximum(np.dot(z, skip) + skip_bias, np.float32(0.0))
-    hidden = np.maximum(np.dot(hidden, post1) + post1_bias, np.float32(0.0))
-    logits[:] = np.dot(hidden, post2) + post2_bias
 
 
 class GraphFastGenerator(tf.Module):
