@@ -8,7 +8,7 @@ from absl import app, flags
 
 from wavegan import cli
 
-MODES = ("moments", "train", "preview", "incept", "infer", "generate")
+MODES = ("moments", "train", "preview", "incept", "infer", "generate", "web")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags(slice_and_channels=False)
@@ -38,7 +38,7 @@ def main(argv):
     from wavegan import config, data
     from wavegan.errors import UserError
 
-    if mode in ("preview", "incept", "infer", "generate"):
+    if mode in ("preview", "incept", "infer", "generate", "web"):
         cli.run_after_training_mode(mode, train_dir, specgan_gan.kind_for_run)
         return
     data_cfg = cli.data_config_from_flags(slice_and_channels=False)

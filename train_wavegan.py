@@ -7,7 +7,7 @@ from absl import app, flags
 
 from wavegan import cli
 
-MODES = ("train", "preview", "incept", "infer", "generate")
+MODES = ("train", "preview", "incept", "infer", "generate", "web")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags()

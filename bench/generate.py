@@ -2,13 +2,19 @@
 
     python bench/generate.py --dim 64 --batches 1 64
 
-Exports a randomly initialised generator of the given size (weights do not change the speed).
+Exports a randomly initialised generator of the given size (weights do not change the speed) twice:
+with the faster inference layers the export uses (`wavegan.export.inference_forward`) and with the
+layers as trained, then times the two `serving_default` signatures alternately (round by round, so a
+busy machine slows both alike) and reports the medians, their ratio, and the largest difference
+between the two outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
+import time
 
 import common
 import numpy as np
@@ -24,25 +30,37 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--clips", type=int, default=256, help="clips generated per timed run")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="alternating rounds of both exports")
     args = parser.parse_args()
     generator = WaveGANGenerator(dim=args.dim)
     generator.build((None, 100))
-    rows = ["| dim | batch | clips / s | real-time factor (audio s per wall s) | peak RSS (MB) |",
-            "|---|---|---|---|---|"]
+    rows = ["| dim | batch | export | clips / s (median) | real-time factor | vs layers as trained | "
+            "max abs difference | peak RSS (MB) |", "|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as folder:
-        path = export_generator(generator, f"{folder}/saved_model", {"latent_dim": 100}, Renderer())
-        serving = tf.saved_model.load(path).signatures["serving_default"]
+        serving = {}
+        for label, fast in (("as trained", False), ("inference forms", True)):
+            path = export_generator(generator, f"{folder}/{fast}", {"latent_dim": 100}, Renderer(), inference_forms=fast)
+            serving[label] = tf.saved_model.load(path).signatures["serving_default"]
         for batch in args.batches:
             z = tf.constant(np.random.uniform(-1, 1, (batch, 100)).astype(np.float32))
-            serving(z=z)  # warm up
+            outputs = {label: fn(z=z)["G_z"].numpy() for label, fn in serving.items()}  # also the warm-up
+            difference = float(np.abs(outputs["as trained"] - outputs["inference forms"]).max())
             runs = max(1, args.clips // batch)
-            seconds, _ = common.median_seconds(
-                lambda z=z, runs=runs: [serving(z=z)["G_z"].numpy() for _ in range(runs)], args.repeats)
-            clips_per_s = runs * batch / seconds
-            rows.append(f"| {args.dim} | {batch} | {clips_per_s:.1f} | {clips_per_s * 16384 / 16000:.1f} | "
-                        f"{common.peak_rss_mb():.0f} |")
-    common.record("Generation from the SavedModel", rows)
+            times = {label: [] for label in serving}
+            for _ in range(args.repeats):
+                for label, fn in serving.items():
+                    start = time.perf_counter()
+                    for _ in range(runs):
+                        fn(z=z)["G_z"].numpy()
+                    times[label].append(time.perf_counter() - start)
+            base = statistics.median(times["as trained"])
+            for label in serving:
+                seconds = statistics.median(times[label])
+                clips_per_s = runs * batch / seconds
+                rows.append(f"| {args.dim} | {batch} | {label} | {clips_per_s:.1f} | {clips_per_s * 16384 / 16000:.1f} | "
+                            f"{base / seconds:.2f}× | {difference:.1e} | {common.peak_rss_mb():.0f} |")
+    common.record("Generation from the SavedModel", rows,
+                  f"{args.repeats} alternating rounds of {args.clips} clips per export and batch size.")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ generator layer forward and forward + backward. Shares are of the bare iteration
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 
@@ -86,6 +87,61 @@ def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
     return rows
 
 
+class StepTimes(keras.callbacks.Callback):
+    """Wall time between consecutive step ends inside one fit (data, step, callbacks: all of it)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times, self.last = [], None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self.last is not None:
+            self.times.append(now - self.last)
+        self.last = now
+
+
+def fit_against_bare_step(trainer: AdversarialTrainer, real_batches, steps: int, rounds: int) -> list[str]:
+    """Per-iteration time through `fit` with the train mode's callbacks (progress, NaN guard, timed
+    checkpoints and summaries between saves) against the bare tf.function step, interleaved: `rounds`
+    times one fit of `steps` steps, then `steps` bare steps. Inside one fit, so its set-up is not counted."""
+    import tempfile
+
+    from wavegan import callbacks as cbs
+    from wavegan import checkpoints
+    from wavegan.gan import wavegan_kind
+
+    data = tf.data.Dataset.from_tensors(real_batches).repeat()
+    step = trainer.step
+    folder = tempfile.mkdtemp()
+    writer = tf.summary.create_file_writer(folder)
+    manager = checkpoints.make_manager(folder, generator=trainer.generator, discriminator=trainer.discriminator,
+                                       g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
+    real_iterator = itertools.repeat(real_batches[:, 0].numpy())
+    quiet = lambda line: None  # noqa: E731
+    bare = tf.function(trainer.train_step)
+    bare(real_batches)["d_loss"].numpy()
+    fit_times, bare_times = [], []
+    for _ in range(rounds):
+        timer = StepTimes()
+        callbacks = [cbs.NanGuard(step), cbs.StopOnSignal(quiet),
+                     cbs.TimedCheckpoint(manager, step, 10**9),
+                     cbs.AudioSummaries(writer, step, 10**9, trainer.generator, trainer.latent_dim, real_iterator,
+                                        16000, wavegan_kind()),
+                     cbs.Progress(step, print_fn=quiet), timer]
+        trainer.fit(data, steps_per_epoch=steps + 1, epochs=1, verbose=0, callbacks=callbacks)
+        fit_times += timer.times
+        for _ in range(steps):
+            start = time.perf_counter()
+            bare(real_batches)["d_loss"].numpy()
+            bare_times.append(time.perf_counter() - start)
+    fit_s, bare_s = statistics.median(fit_times), statistics.median(bare_times)
+    return [f"| iteration, {rounds} × {steps} interleaved | median s | min s |", "|---|---|---|",
+            f"| through fit with the train mode's callbacks | {fit_s:.3f} | {min(fit_times):.3f} |",
+            f"| bare tf.function step | {bare_s:.3f} | {min(bare_times):.3f} |",
+            f"| fit / bare | {fit_s / bare_s:.3f} | |"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dim", type=int, default=16)
@@ -96,6 +152,9 @@ def main() -> None:
     parser.add_argument("--compare_steps", type=int, default=0,
                         help="also time this many interleaved iterations before/after the activation change")
     parser.add_argument("--no_record", action="store_true", help="print only")
+    parser.add_argument("--fit_rounds", type=int, default=0,
+                        help="only compare fit with the train mode's callbacks against the bare step, this many "
+                             "interleaved rounds of --calls steps")
     args = parser.parse_args()
     calls, repeats, batch = args.calls, args.repeats, args.batch
 
@@ -105,6 +164,13 @@ def main() -> None:
     trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
     trainer.build_for_training((16384, 1))
     real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    if args.fit_rounds:
+        rows = fit_against_bare_step(trainer, real_batches, calls, args.fit_rounds)
+        if args.no_record:
+            print("\n".join(rows))
+        else:
+            common.record(f"Training's fit path against the bare step (d={args.dim}, batch {batch})", rows)
+        return
     real, z = real_batches[:, 0], tf.random.uniform((batch, 100), -1, 1)
     fake = g(z, training=True)
 

@@ -50,4 +50,6 @@ if __name__ == "__main__":
     history = trainer.fit(iter([inputs["real"]] * 2), steps_per_epoch=2, epochs=1)
     results["fit_d_loss"] = np.asarray(history.history["d_loss"])
     results["fit_step"] = np.asarray(keras.ops.convert_to_numpy(trainer.step))
+    # The JAX step and fit on numpy stay free of TensorFlow (a JAX-only GPU machine runs them).
+    assert "tensorflow" not in sys.modules, "the JAX training path imported TensorFlow"
     np.savez(sys.argv[2], **results)

@@ -45,6 +45,14 @@ def test_first_slice_pads_one_short_clip_and_ignores_the_rest():
     np.testing.assert_array_equal(out[0], long[:S])
 
 
+@pytest.mark.parametrize("length", [0, 1, 100, S - 1, S, S + 1, 3 * S + 5])
+def test_first_slice_equals_the_first_frame_of_the_padded_framing(length):
+    samples = fx.ramp(length, channels=2) if length else np.zeros((0, 2), np.float32)
+    config = cfg(first_slice=True, num_channels=2)
+    framed = tf.signal.frame(tf.constant(samples), S, config.hop, pad_end=True, axis=0)[:1].numpy()
+    np.testing.assert_array_equal(slices_of(samples, config), framed)
+
+
 def test_pad_end_keeps_the_zero_padded_partial_last_slice():
     length = 2 * S + 100
     signal = fx.ramp(length, wrap=False)

@@ -1,8 +1,9 @@
+import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from wavegan.layers import PhaseShuffle, leaky_relu
+from wavegan.layers import PhaseShuffle, PolyphaseConv1DTranspose, inference_form, leaky_relu
 
 
 def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
@@ -80,3 +81,48 @@ def test_leaky_relu_matches_keras_in_value_first_and_second_derivative():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(ops.convert_to_numpy(leaky_relu(ops.convert_to_tensor([-1.0, 0.0, 2.0]), 0.2)),
                                   np.array([-0.2, 0.0, 2.0], np.float32))
+
+
+def reference_transposed_conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
+    """Scatter every input sample's kernel into the full output, keep TensorFlow's "same" window."""
+    batch, length, _ = x.shape
+    taps, filters, _ = kernel.shape
+    full = np.zeros((batch, stride * length + taps, filters))  # room for "same" when taps < stride
+    for i in range(length):
+        full[:, i * stride:i * stride + taps] += np.einsum("bc,kfc->bkf", x[:, i], kernel)
+    start = max(taps - stride, 0) // 2
+    return full[:, start:start + stride * length] + bias
+
+
+@pytest.mark.parametrize("mode", ["matmul", "conv"])
+@pytest.mark.parametrize("length,channels,filters,taps,stride", [
+    (16, 8, 4, 25, 4), (7, 3, 1, 25, 4), (9, 2, 3, 24, 4), (5, 4, 2, 25, 2), (6, 2, 2, 3, 4), (8, 2, 2, 5, 1)])
+def test_polyphase_transposed_conv_equals_the_layer(mode, length, channels, filters, taps, stride):
+    rng = np.random.default_rng(0)
+    layer = keras.layers.Conv1DTranspose(filters, taps, strides=stride, padding="same")
+    layer.build((None, length, channels))
+    layer.kernel.assign(rng.normal(size=layer.kernel.shape).astype(np.float32))
+    layer.bias.assign(rng.normal(size=(filters,)).astype(np.float32))
+    x = rng.normal(size=(3, length, channels)).astype(np.float32)
+    fast = PolyphaseConv1DTranspose.from_layer(layer, mode)
+    expected = ops.convert_to_numpy(layer(x))
+    np.testing.assert_allclose(expected, reference_transposed_conv_same(x, ops.convert_to_numpy(layer.kernel),
+                                                                        ops.convert_to_numpy(layer.bias), stride),
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(fast(x)), expected, rtol=1e-5, atol=1e-5)
+    assert fast.compute_output_shape(x.shape) == expected.shape
+
+
+def test_inference_form_picks_the_polyphase_layer_only_where_it_pays():
+    def built(filters, stride=4, **kwargs):
+        layer = keras.layers.Conv1DTranspose(filters, 25, strides=stride, **{"padding": "same", **kwargs})
+        layer.build((None, 16, 8))
+        return layer
+
+    assert inference_form(built(8), steps=16).mode == "matmul"
+    assert inference_form(built(1), steps=4096).mode == "conv"
+    assert inference_form(built(2), steps=4096).mode == "conv"  # stereo output
+    wide = built(8)
+    assert inference_form(wide, steps=1024) is wide
+    for other in (built(8, activation="relu"), built(8, padding="valid"), keras.layers.Conv1D(8, 25)):
+        assert inference_form(other, steps=16) is other

@@ -80,6 +80,21 @@ def test_transposed_conv_keeps_tensorflow_same_alignment():
     np.testing.assert_allclose(ops.convert_to_numpy(layer(x))[0, :, 0], full[10:10 + s * length], rtol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", [dict(dim=8), dict(dim=4, batchnorm=True, post_proc_filter=True, post_proc_len=16),
+                                    dict(dim=4, slice_len=32768), dict(dim=4, upsample="nn")])
+def test_inference_upconvs_give_the_generator_output_up_to_float_rounding(kwargs):
+    g = WaveGANGenerator(**kwargs)
+    z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
+    expected = ops.convert_to_numpy(g(z))
+    forms = g.inference_upconvs()
+    swapped = [new is not old for new, old in zip(forms, g.upconvs)]
+    if kwargs.get("upsample") == "nn":
+        assert not any(swapped)
+    else:  # the short first layer and the one-channel last layer
+        assert swapped == [True] + [False] * (len(forms) - 2) + [True]
+    np.testing.assert_allclose(ops.convert_to_numpy(g(z, upconvs=forms)), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_discriminator_shuffles_after_the_first_four_blocks_only():
     d = WaveGANDiscriminator(dim=2, phaseshuffle_rad=2)
     assert [ps is not None for ps in d.phase_shuffles] == [True, True, True, True, False]

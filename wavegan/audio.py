@@ -232,3 +232,33 @@ def fast_wav_problems(infos: Sequence[AudioFileInfo], sample_rate: int) -> list[
 def error_summary(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:200] if text else type(error).__name__
+
+
+_POOLS: dict[int, object] = {}
+
+
+def _worker_init(backend: str) -> None:
+    # The parent already chose the decoder; a worker must not probe tensorflow-io (it imports TensorFlow).
+    os.environ[BACKEND_ENV] = backend
+
+
+def decoder_pool(processes: int):
+    """A process pool for decoding (`processes` workers, negative: one per core), shared by the callers
+    asking for the same size; None for 0, and with tensorflow-io, whose workers would each load TensorFlow.
+
+    Preparing a corpus decodes every file once, in these processes, so it scales with cores where
+    tf.data's threads are held back by the interpreter lock around the decoders. Workers are spawned
+    (not forked from a process running TensorFlow's threads) and import only this module's dependencies.
+    """
+    if processes < 0:
+        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if processes == 0 or audio_backend() != "soundfile":
+        return None
+    if processes not in _POOLS:
+        import concurrent.futures
+        import multiprocessing
+
+        _POOLS[processes] = concurrent.futures.ProcessPoolExecutor(
+            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+            initargs=("soundfile",))
+    return _POOLS[processes]

@@ -3,6 +3,10 @@
 A checkpoint is `model.ckpt-<step>.{index,data-*}` written by tf.train.Checkpoint. TensorFlow writes
 the data to temporary names and updates the `checkpoint` state file (atomically) only once a save is
 complete, so the newest checkpoint it names is always whole, even after a kill mid-save.
+
+Both backends write the same files. The JAX backend's variables are not TensorFlow objects, so there
+`model_checkpoint` checkpoints TensorFlow shadows of them laid out as the TensorFlow backend's variables
+are (`ShadowCheckpoint`): a run written by one backend resumes under the other.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from typing import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from wavegan.config import RunConfig, load_run_config
@@ -42,8 +47,63 @@ def variables_by_path(model: keras.Model) -> dict[str, keras.Variable]:
 
 def model_checkpoint(**parts) -> tf.train.Checkpoint:
     """A tf.train.Checkpoint of models (by variable path) and optimisers (as trackables)."""
+    if keras.backend.backend() != "tensorflow":
+        return ShadowCheckpoint(**parts)
     return tf.train.Checkpoint(**{name: variables_by_path(part) if isinstance(part, keras.Model) else part
                                   for name, part in parts.items()})
+
+
+def _shadow(variable: keras.Variable) -> tf.Variable:
+    # Counters are int64 on TensorFlow but int32 on JAX without x64: the files keep TensorFlow's type.
+    dtype = tf.int64 if "int" in str(variable.dtype) else tf.as_dtype(variable.dtype)
+    return tf.Variable(tf.zeros(variable.shape, dtype), trainable=False)
+
+
+def _optimizer_shadow(optimizer: keras.optimizers.Optimizer) -> tuple[tf.Module, list]:
+    """Keras' TensorFlow optimiser checkpoints itself as `_iterations`, `_learning_rate` and
+    `_variables/<i>` (`optimizer.variables` in order, those two included): the shadow repeats that graph."""
+    variables = list(optimizer.variables)
+    shadows = [_shadow(v) for v in variables]
+    module = tf.Module()
+    module._variables = shadows
+    for name in ("_iterations", "_learning_rate"):
+        index = next((i for i, v in enumerate(variables) if v is getattr(optimizer, name, None)), None)
+        if index is not None:
+            setattr(module, name, shadows[index])
+    return module, list(zip(variables, shadows))
+
+
+class ShadowCheckpoint(tf.train.Checkpoint):
+    """`model_checkpoint` for variables TensorFlow cannot track (the JAX backend's).
+
+    Each variable has a tf.Variable shadow, arranged as `model_checkpoint` arranges TensorFlow-backend
+    models and optimisers, so the files are the same. Writing copies the live values into the shadows
+    first; restoring copies the restored values back.
+    """
+
+    def __init__(self, **parts):
+        pairs, shadow_parts = [], {}
+        for name, part in parts.items():
+            if isinstance(part, keras.Model):
+                by_path = variables_by_path(part)
+                shadow_parts[name] = {path: _shadow(v) for path, v in by_path.items()}
+                pairs += [(by_path[path], shadow) for path, shadow in shadow_parts[name].items()]
+            else:
+                shadow_parts[name], optimizer_pairs = _optimizer_shadow(part)
+                pairs += optimizer_pairs
+        super().__init__(**shadow_parts)
+        object.__setattr__(self, "_pairs", pairs)  # bypasses dependency tracking: not checkpoint content
+
+    def _write(self, *args, **kwargs):  # under save(), write() and CheckpointManager.save()
+        for variable, shadow in self._pairs:
+            shadow.assign(np.asarray(keras.ops.convert_to_numpy(variable.value)).astype(shadow.dtype.as_numpy_dtype))
+        return super()._write(*args, **kwargs)
+
+    def restore(self, *args, **kwargs):
+        status = super().restore(*args, **kwargs)  # existing variables are assigned at once, in eager mode
+        for variable, shadow in self._pairs:
+            variable.assign(shadow.numpy().astype(keras.backend.standardize_dtype(variable.value.dtype)))
+        return status
 
 
 def make_manager(train_dir: str, max_to_keep: int = CHECKPOINTS_KEPT, **parts) -> tf.train.CheckpointManager:

@@ -49,6 +49,9 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
            "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
     _track(flags.DEFINE_string, "data_cache", "",
            "Keep decoded audio after the first pass: 'memory', or a file prefix for an on-disk cache.")
+    _track(flags.DEFINE_string, "data_prepared", "",
+           "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
+           "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -64,7 +67,9 @@ def define_train_flags() -> None:
     _track(flags.DEFINE_enum, "train_jit", "auto", ["auto", "on", "off"],
            "XLA compilation of the train step: auto = on with a GPU, off on CPU (where XLA is slower).")
     _track(flags.DEFINE_enum, "train_precision", "float32", list(PRECISIONS),
-           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling).")
+           "float32 (the paper), or mixed precision (mixed_float16 with dynamic loss scaling); auto = "
+           "mixed_bfloat16 where bf16 is fast (GPU compute capability 8+, or a CPU with bf16 instructions where "
+           "a one-second probe finds it faster), else float32; the choice is printed.")
     _track(flags.DEFINE_enum, "train_strategy", "auto", list(STRATEGIES),
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
            "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "
@@ -87,6 +92,10 @@ def define_after_training_flags() -> None:
            "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
            "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
     _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
+    _track(flags.DEFINE_string, "web_dir", None, "web: where to write the drum-machine page (default: TRAIN_DIR/web).")
+    _track(flags.DEFINE_string, "web_ckpt", None, "web: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
+    _track(flags.DEFINE_boolean, "web_serve", False, "web: serve the page on http://127.0.0.1:--web_port after writing it.")
+    _track(flags.DEFINE_integer, "web_port", 8000, "web: port of --web_serve.")
 
 
 def define_generate_flags() -> None:
@@ -111,10 +120,11 @@ def define_autoregressive_flags() -> None:
 
 
 def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> None:
-    """preview / incept / infer / generate: everything they need comes from TRAIN_DIR's config and checkpoints.
+    """preview / incept / infer / generate / web: everything they need comes from TRAIN_DIR's config and checkpoints.
 
     `make_kind(train_dir)` returns the run's GanKind.
     """
+    import keras
     import tensorflow as tf
 
     from wavegan import checkpoints, export, generate, preview, training
@@ -131,8 +141,17 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         preview.run_preview(train_dir, make_kind(train_dir), FLAGS.preview_n, once=FLAGS.preview_once)
     elif mode == "infer":
         kind = make_kind(train_dir)
-        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         out = FLAGS.infer_dir or os.path.join(train_dir, export.EXPORT_SUBDIR)
+        if keras.backend.backend() != "tensorflow":  # the SavedModel's signatures are TensorFlow graphs
+            path = checkpoints.resolve_checkpoint(train_dir, FLAGS.infer_ckpt)
+            exporter = export.SubprocessExporter(train_dir, out)
+            exporter(path, checkpoints.checkpoint_step(path))
+            failure = exporter.wait(warn=False)
+            if failure:
+                raise UserError(f"Exporting {path} with the TensorFlow backend failed: {failure}")
+            print(f"Exported step {checkpoints.checkpoint_step(path)} to {os.path.abspath(out)}")
+            return
+        generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, FLAGS.infer_ckpt)
         print(f"Exported step {step} to {training.export_checkpoint(generator, run, step, out, kind)}")
     elif mode == "generate":
         source = generate.open_generator(FLAGS.generate_from or train_dir, make_kind)
@@ -149,6 +168,11 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         out_dir = FLAGS.generate_dir or os.path.join(train_dir, "generated")
         print(f"Generating {len(latents)} clips with {source.source} (step {source.step})")
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
+    elif mode == "web":
+        from wavegan import web_export
+
+        web_export.run_web_mode(train_dir, make_kind(train_dir), FLAGS.web_ckpt, FLAGS.web_dir or
+                                os.path.join(train_dir, "web"), FLAGS.web_serve, FLAGS.web_port)
     else:
         raise UserError(f"unknown mode {mode!r}")
 
@@ -190,7 +214,7 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache)
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared)
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(
@@ -215,7 +239,7 @@ def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -
     from wavegan import config, data, distribute, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
-    strategy = distribute.make_strategy(run.train.strategy)
+    strategy = training.make_strategy(run.train)
     chief = distribute.is_chief(strategy)
     if chief:
         os.makedirs(train_dir, exist_ok=True)

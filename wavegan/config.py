@@ -17,7 +17,7 @@ SLICE_LENS = (16384, 32768, 65536)
 LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
 UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/precision.py
 STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
 
 
@@ -37,6 +37,7 @@ class DataConfig:
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
     cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
+    prepared: str = ""  # folder of the prepared corpus (wavegan/corpus.py), "" off
 
     def resolved(self) -> "DataConfig":
         """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from wavegan import audio
+from wavegan import audio, corpus
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 
@@ -91,6 +91,12 @@ def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]
 
 def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
     """[n, channels] → [slices, slice_len, channels] following SPEC §6.2."""
+    if cfg.first_slice:
+        # The first frame of a zero-padded framing, in three ops instead of tf.signal.frame's dozen:
+        # for short clips the per-file op count is what bounds the pipeline.
+        first = samples[:cfg.slice_len]
+        padded = tf.pad(first, [[0, cfg.slice_len - tf.shape(first)[0]], [0, 0]])[None]
+        return padded[:tf.minimum(tf.shape(samples)[0], 1)]  # nothing from a file that decoded to nothing
     if cfg.random_offset:
         start = tf.random.uniform([], 0, cfg.slice_len, dtype=tf.int32, seed=seed)
         samples = samples[start:]
@@ -147,10 +153,14 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     `slicer` replaces `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut
     files otherwise (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
     slicer = slicer or (lambda samples: slice_audio(samples, cfg))
-    paths = tf.data.Dataset.from_tensor_slices([f.path for f in files])
+    sources = corpus.prepare(files, cfg) if cfg.prepared else [f.path for f in files]
+    paths = tf.data.Dataset.from_tensor_slices(sources)
     if shuffle and not cfg.cache:
-        paths = paths.shuffle(len(files), reshuffle_each_iteration=True)
-    if cfg.fast_wav:
+        paths = paths.shuffle(len(sources), reshuffle_each_iteration=True)
+    if cfg.prepared:  # read natively, the same samples the decoder gives
+        decoded = paths.map(lambda p: corpus.read(p, cfg), num_parallel_calls=num_parallel_calls,
+                            deterministic=not shuffle)
+    elif cfg.fast_wav:
         decoded = paths.map(lambda p: _decode_wav_native(p, cfg), num_parallel_calls=num_parallel_calls,
                             deterministic=not shuffle)
         decoded = decoded.ignore_errors(log_warning=True)
@@ -163,7 +173,9 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
         decoded = decoded.cache("" if cfg.cache == "memory" else cfg.cache)
         if shuffle:
             decoded = decoded.shuffle(min(len(files), CACHE_SHUFFLE_FILES), reshuffle_each_iteration=True)
-    examples = decoded.flat_map(lambda samples: tf.data.Dataset.from_tensor_slices(slicer(samples)))
+    # map + unbatch rather than flat_map: a dataset built per file costs more than decoding a short one.
+    # One thread, so that for a given seed each file gets the same random offset on every run.
+    examples = decoded.map(slicer).unbatch()
     if repeat:
         # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of
         # spinning forever: tf.data stops repeating a dataset whose first pass is empty.

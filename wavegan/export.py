@@ -15,9 +15,13 @@ Signatures mirror the original's infer-graph tensors:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-from typing import Any
+import subprocess
+import sys
+import tempfile
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -38,8 +42,28 @@ def flatten_clips(audio, pad: int):
     return ops.reshape(padded, (-1, ops.shape(audio)[2]))
 
 
-def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer) -> str:
+def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callable, list]:
+    """z → generator(z, training=False), and the layers that computes it (what an export tracks).
+
+    With `fast`, the layers TensorFlow runs slowly take their faster inference forms where the
+    generator offers them (`inference_upconvs`): same values up to float rounding, and the layers they
+    replace are left out so that their weights are not stored twice.
+    """
+    upconvs = generator.inference_upconvs() if fast and hasattr(generator, "inference_upconvs") else []
+    swaps = [(old, new) for old, new in zip(generator.upconvs, upconvs) if new is not old] if upconvs else []
+    if not swaps:
+        return (lambda z: generator(z, training=False)), [generator]
+    replaced = {id(old) for old, _ in swaps}
+    used = [layer for layer in generator.layers if id(layer) not in replaced] + [new for _, new in swaps]
+    return (lambda z: generator(z, training=False, upconvs=upconvs)), used
+
+
+def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer,
+                     inference_forms: bool = True) -> str:
     """Writes the SavedModel to a temporary folder, then swaps it in for any previous export.
+
+    With `inference_forms` the signatures run the generator's faster inference layers (see
+    `inference_forward`); without, the layers as trained (bench/generate.py compares the two).
 
     `renderer` (wavegan.gan.Renderer) turns generator output into the exported audio outputs; its
     `extra_inputs` (SpecGAN: ngl) follow z in every signature.
@@ -47,10 +71,12 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     latent_dim = int(info["latent_dim"])
     extra_specs = list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
-    archive.track(generator)
+    forward, used_layers = inference_forward(generator, fast=inference_forms)
+    for layer in used_layers:
+        archive.track(layer)
 
     def generate(z, *extra):
-        return renderer.export_outputs(generator(z, training=False), *extra)
+        return renderer.export_outputs(forward(z), *extra)
 
     def sample_latents(n):
         return tf.random.uniform(tf.stack([n, latent_dim]), -1.0, 1.0)
@@ -60,7 +86,7 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
         return {"z": z, **generate(z, *extra)}
 
     def flat(z, flat_pad, *extra):
-        audio = flatten_clips(renderer.to_audio(generator(z, training=False), *extra), flat_pad)
+        audio = flatten_clips(renderer.to_audio(forward(z), *extra), flat_pad)
         return {"G_z_flat": audio, "G_z_flat_int16": quantize_int16(audio)}
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
@@ -94,3 +120,59 @@ def read_export_info(export_dir: str) -> dict[str, Any]:
     path = os.path.join(export_dir, INFO_FILE)
     with open(path) as f:
         return json.load(f)
+
+
+class SubprocessExporter:
+    """Refreshes a run's export from its checkpoints in a TensorFlow-backend subprocess, one at a time,
+    while training goes on. For the JAX backend: the SavedModel's signatures are TensorFlow graphs
+    (tf.random, SpecGAN's Griffin-Lim), which a JAX-backend generator cannot be traced into; the
+    checkpoint files are the same for both backends, so TensorFlow rebuilds the generator from them.
+
+    The child runs in its own session (a Ctrl-C meant for training does not cut an export short) and
+    on the CPU (the accelerator stays with the trainer).
+    """
+
+    def __init__(self, train_dir: str, export_dir: str):
+        self.train_dir, self.export_dir = train_dir, export_dir
+        self.proc: subprocess.Popen | None = None
+        self.errors = None
+
+    def __call__(self, checkpoint: str, step: int) -> None:
+        self.wait()
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="",
+                   TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+                   PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
+        self.errors = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export", self.train_dir, checkpoint,
+                                      self.export_dir], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
+                                     start_new_session=True)
+
+    def wait(self, warn: bool = True) -> str | None:
+        """Waits for the export under way, if any; returns why it failed (None: it did not). A failure is
+        logged (`warn`), not raised: the checkpoint it came from is whole, and `infer` exports it again."""
+        if self.proc is None:
+            return None
+        failure = None
+        if self.proc.wait() != 0:
+            self.errors.seek(0)
+            failure = (self.errors.read().strip().splitlines() or ["no output"])[-1]
+            if warn:
+                logging.getLogger("wavegan").warning("Exporting %s failed (%s); run the infer mode to retry.",
+                                                     self.proc.args[4], failure)
+        self.errors.close()
+        self.proc = None
+        return failure
+
+
+def export_from_checkpoint(train_dir: str, checkpoint: str, export_dir: str) -> str:
+    """The infer mode's export: the run's generator rebuilt from config.json, weights from `checkpoint`."""
+    from wavegan import checkpoints, cli, training
+
+    kind = cli.kind_for_train_dir(train_dir)
+    generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
+    return training.export_checkpoint(generator, run, step, export_dir, kind)
+
+
+if __name__ == "__main__":  # SubprocessExporter's child: python -m wavegan.export TRAIN_DIR CHECKPOINT EXPORT_DIR
+    export_from_checkpoint(*sys.argv[1:4])

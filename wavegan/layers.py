@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -57,3 +58,95 @@ class PhaseShuffle(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rad": self.rad, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class PolyphaseConv1DTranspose(keras.layers.Layer):
+    """A trained `Conv1DTranspose` (padding "same") rewritten for inference as `stride` phases.
+
+    Output sample s·m + p of a transposed convolution only ever meets the kernel taps ≡ p (mod s), so
+    all s phases are one stride-1 filter of `taps` ≈ kernel/stride input samples with s·filters outputs,
+    which is either a matmul over the stacked windows or a stride-1 convolution. TensorFlow's own
+    transposed-convolution kernels are slow on a CPU for the generator's short first layer and its
+    one-channel last layer (docs/benchmarks.md); this form gives the same values up to float rounding.
+    Its weights are a snapshot: build it from the trained layer (`from_layer`) when exporting.
+    """
+
+    def __init__(self, filters: int, strides: int, taps: int, pad_left: int, pad_right: int, mode: str,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("matmul", "conv"):
+            raise ValueError(f"mode must be 'matmul' or 'conv', got {mode!r}")
+        self.filters, self.strides, self.taps = int(filters), int(strides), int(taps)
+        self.pad_left, self.pad_right, self.mode = int(pad_left), int(pad_right), mode
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.kernel = self.add_weight(shape=(self.taps, channels, self.strides * self.filters),
+                                      initializer="zeros", trainable=False, name="kernel")
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", trainable=False, name="bias")
+        self.built = True
+
+    @classmethod
+    def from_layer(cls, layer: keras.layers.Conv1DTranspose, mode: str) -> "PolyphaseConv1DTranspose":
+        kernel = ops.convert_to_numpy(layer.kernel)  # [kernel, filters, channels]
+        length, filters, channels = kernel.shape
+        stride = layer.strides[0]
+        # "same": the forward convolution this transposes pads (kernel − stride) // 2 on the left.
+        offset = max(length - stride, 0) // 2
+        # out[s·m + p] = Σ_i x[i] · kernel[s·(m − i) + p + offset]: the lags d = m − i that hit a tap.
+        lags = [d for p in range(stride) for d in range(-length, length + 1) if 0 <= stride * d + p + offset < length]
+        low, high = min(lags), max(lags)
+        packed = np.zeros((high - low + 1, channels, stride, filters), np.float32)
+        for p in range(stride):
+            for d in range(low, high + 1):
+                tap = stride * d + p + offset
+                if 0 <= tap < length:
+                    packed[high - d, :, p, :] = kernel[tap].T
+        packed = packed.reshape(high - low + 1, channels, stride * filters)
+        fast = cls(filters, stride, high - low + 1, high, -low, mode, name=layer.name + "_polyphase",
+                   dtype=layer.dtype_policy)
+        fast.build((None, None, channels))
+        fast.kernel.assign(packed)
+        fast.bias.assign(ops.convert_to_numpy(layer.bias) if layer.use_bias else np.zeros(filters, np.float32))
+        return fast
+
+    def call(self, x):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        padded = ops.pad(x, [[0, 0], [self.pad_left, self.pad_right], [0, 0]])
+        if self.mode == "matmul":
+            # Stacked windows [batch·length, taps·channels] against [taps·channels, stride·filters].
+            windows = ops.concatenate([padded[:, j:j + length] for j in range(self.taps)], axis=-1)
+            kernel = ops.reshape(self.kernel, (-1, self.strides * self.filters))
+            phases = ops.matmul(ops.reshape(windows, (-1, ops.shape(kernel)[0])), kernel)
+        else:
+            phases = ops.conv(padded, self.kernel, strides=1, padding="valid")
+        return ops.reshape(phases, (batch, length * self.strides, self.filters)) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        length = None if input_shape[1] is None else input_shape[1] * self.strides
+        return (input_shape[0], length, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "strides": self.strides, "taps": self.taps,
+                "pad_left": self.pad_left, "pad_right": self.pad_right, "mode": self.mode}
+
+
+# Below this input length TensorFlow's transposed convolution loses to the matmul form (measured at
+# d=64: the 16-step first layer is 2.2× faster as a matmul, the next one is not, docs/benchmarks.md);
+# with few outputs per phase (the last, one-channel layer) the stride-1 convolution is 2.5× faster.
+POLYPHASE_MAX_STEPS = 32
+POLYPHASE_CONV_MAX_OUTPUTS = 8
+
+
+def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
+    """The faster inference equivalent of a generator layer that sees `steps` input samples, or itself."""
+    if (type(layer) is not keras.layers.Conv1DTranspose or layer.padding != "same"
+            or layer.data_format != "channels_last" or layer.dilation_rate[0] != 1
+            or layer.activation is not keras.activations.linear):
+        return layer
+    if layer.strides[0] * layer.filters <= POLYPHASE_CONV_MAX_OUTPUTS:
+        return PolyphaseConv1DTranspose.from_layer(layer, "conv")
+    if steps <= POLYPHASE_MAX_STEPS:
+        return PolyphaseConv1DTranspose.from_layer(layer, "matmul")
+    return layer

@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import PhaseShuffle, leaky_relu
+from wavegan.layers import PhaseShuffle, inference_form, leaky_relu
 
 
 def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
@@ -63,12 +63,22 @@ class UpsamplingGenerator(keras.Model):
             build_layer(self.pp_filt, shape)
         self.built = True
 
-    def call(self, z, training=False):
+    def inference_upconvs(self) -> list:
+        """The upsampling layers in their faster inference forms (a snapshot of the current weights),
+        to pass as `call(..., upconvs=...)`: what the export runs."""
+        shape = self.z_reshape.compute_output_shape(self.z_project.compute_output_shape((None, self.latent_dim)))
+        forms = []
+        for conv in self.upconvs:
+            forms.append(inference_form(conv, shape[1]))
+            shape = conv.compute_output_shape(shape)
+        return forms
+
+    def call(self, z, training=False, upconvs=None):
         x = self.z_reshape(self.z_project(z))
         if self.z_project_bn is not None:
             x = self.z_project_bn(x, training=training)
         x = ops.relu(x)
-        for i, (conv, bn) in enumerate(zip(self.upconvs, self.upconv_bns)):
+        for i, (conv, bn) in enumerate(zip(upconvs or self.upconvs, self.upconv_bns)):
             x = conv(x)
             if i == len(self.upconvs) - 1:
                 x = ops.tanh(x)
