@@ -59,7 +59,7 @@ def rows(runs: str) -> list[str]:
             steps = latest_step(os.path.join(runs, key))
             params = parameters(os.path.join(runs, f"{key}.train.log"))
         if score is None:
-            lines.append(f"| {name} | {steps} | {params} | | not run / failed | | | | {PAPER_IS[name]} |")
+            lines.append(f"| {name} | {steps} | {params} | | not scored in time | | | | {PAPER_IS[name]} |")
             continue
         fd = f"{score['frechet_distance']:.1f}" if "frechet_distance" in score else ""
         dt = f"{score['d_train']:.2f}" if "d_train" in score else ""
