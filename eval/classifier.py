@@ -1,13 +1,15 @@
 """The SC09-style digit classifier (SPEC §9.2) as a Keras model, its data loading and training.
 
-log-mel [128 × 128] → batch norm over mel bins → 4 × [batch norm → conv 5×5 (128) ReLU → max-pool 2×2]
-→ flatten → batch norm → dense logits. `embed` gives the penultimate features (for the Fréchet distance).
+log-mel [128 × 128] → batch norm over mel bins → conv 5×5 (128) ReLU → max-pool 2×2 → 3 × [batch norm →
+conv 5×5 (128) ReLU → max-pool 2×2] → flatten → batch norm → dense logits: five batch-norm layers, as the
+original (its first block's batch norm is the one on the log-mel input). `embed` gives the penultimate
+features (for the Fréchet distance).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 import keras
 import numpy as np
@@ -33,9 +35,10 @@ class DigitClassifier(keras.Model):
         # Momentum 0.9, not TF1's 0.99: the original trained 103k steps, a CPU run a few hundred, and
         # with 0.99 the moving statistics used at inference would still sit near their initial values.
         self.input_bn = layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")
-        self.blocks = [keras.Sequential([layers.BatchNormalization(momentum=BN_MOMENTUM),
-                                         layers.Conv2D(filters, 5, padding="same", activation="relu"),
-                                         layers.MaxPooling2D(2)], name=f"block_{i}") for i in range(4)]
+        # Block 0 has no batch norm of its own: input_bn, on the log-mel input, is it (SPEC §9.2).
+        self.blocks = [keras.Sequential(([layers.BatchNormalization(momentum=BN_MOMENTUM)] if i > 0 else [])
+                                        + [layers.Conv2D(filters, 5, padding="same", activation="relu"),
+                                           layers.MaxPooling2D(2)], name=f"block_{i}") for i in range(4)]
         self.flatten = layers.Flatten()
         self.embed_bn = layers.BatchNormalization(momentum=BN_MOMENTUM, name="embed_bn")
         self.logits = layers.Dense(len(self.labels), name="logits")
@@ -71,13 +74,29 @@ def label_of(path: str, labels: Sequence[str]) -> int | None:
     return None
 
 
-def load_clips(paths: Sequence[str], sample_rate: int = 16000) -> np.ndarray:
-    """WAVs → float32 [n, 16384] mono at 16 kHz, truncated or zero-padded (the original's --fix_length)."""
+def load_clips(paths: Sequence[str], sample_rate: int = 16000,
+               report: Callable[[str], None] | None = None) -> np.ndarray:
+    """WAVs → float32 [n, 16384] mono at 16 kHz, truncated or zero-padded (the original's --fix_length).
+
+    The original's score.py refused anything but 16 kHz mono 16384-sample files unless --fix_length;
+    here they are converted, and `report` (if given) gets one sentence saying how many and how.
+    """
     clips = np.zeros((len(paths), CLIP_LEN), np.float32)
+    counts = {"resampled": 0, "mixed down to mono": 0, "zero-padded": 0, "truncated": 0}
+    converted = 0
     for i, path in enumerate(paths):
         audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
+        changes = [rate != sample_rate, audio.shape[1] != 1]
         audio = resample(reconcile_channels(audio, 1), rate, sample_rate)[:, 0]
+        changes += [len(audio) < CLIP_LEN, len(audio) > CLIP_LEN]
+        for name, changed in zip(counts, changes):
+            counts[name] += changed
+        converted += any(changes)
         clips[i] = fix_length(audio)
+    if report is not None and converted:
+        how = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+        report(f"Converted {converted} of {len(paths)} files to {sample_rate} Hz mono {CLIP_LEN}-sample clips "
+               f"({how}).")
     return clips
 
 

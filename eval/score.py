@@ -78,12 +78,13 @@ def main() -> int:
     args = parser.parse_args()
     try:
         classifier = load_classifier(args.classifier)
-        real = load_clips(sample_files(args.real_dir, None)) if args.real_dir else None
+        real = load_clips(sample_files(args.real_dir, None), report=note(args.real_dir)) if args.real_dir else None
         real_parts = ({"real_embeddings": classifier.embeddings(real), "real_features": similarity_features(real)}
                       if real is not None else {})
         rows = {}
         for folder in args.audio_dir:
-            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n)), args.k, **real_parts)
+            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n), report=note(folder)),
+                                       args.k, **real_parts)
         if args.model:
             rows[args.model] = score_clips(classifier, generate_clips(args.model, args.n or 5000, args.seed),
                                            args.k, **real_parts)
@@ -101,6 +102,11 @@ def main() -> int:
     return 0
 
 
+def note(folder: str):
+    """Prints load_clips' conversion report, naming the folder."""
+    return lambda sentence: print(f"{folder}: {sentence}")
+
+
 def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
     """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), or from a
     train dir / checkpoint of an autoregressive baseline (its own generation algorithm)."""
@@ -113,7 +119,7 @@ def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
     generator = generate.open_generator(source, kind_for_train_dir)
     latents = generate.sample_latents(n, generator.latent_dim, seed)
     clips = [generator.generate_int16(latents[i:i + 100])[:, :, 0] for i in range(0, n, 100)]
-    return np.concatenate(clips).astype(np.float32) / 32767.0
+    return np.concatenate(clips).astype(np.float32) / 32768.0  # as soundfile decodes 16-bit WAVs
 
 
 def baseline_type(source: str) -> str | None:

@@ -33,6 +33,7 @@ def run_dir(tmp_path_factory):
     return train_dir
 
 
+@pytest.mark.slow
 def test_training_refreshes_the_export_at_every_checkpoint(run_dir):
     info = json.load(open(os.path.join(run_dir, "infer", "saved_model", "wavegan.json")))
     assert info == {"model_type": "wavegan", "latent_dim": 100, "sample_rate": RATE, "slice_len": SLICE,
@@ -60,6 +61,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_export_loads_in_a_fresh_process_without_the_project(run_dir, tmp_path):
     export_dir = os.path.join(tmp_path, "exported")
     out = wavegan("infer", run_dir, "--infer_ckpt", os.path.join(run_dir, "model.ckpt-1"), "--infer_dir", export_dir)
@@ -86,6 +88,7 @@ def read_wavs(folder):
     return paths, [soundfile.read(p, dtype="int16", always_2d=True) for p in paths]
 
 
+@pytest.mark.slow
 def test_generate_writes_reproducible_wavs_in_batches(run_dir, tmp_path):
     a, b, c = (os.path.join(tmp_path, x) for x in "abc")
     wavegan("generate", run_dir, "--generate_n", "7", "--generate_batch_size", "3", "--generate_seed", "5",
@@ -106,6 +109,7 @@ def test_generate_writes_reproducible_wavs_in_batches(run_dir, tmp_path):
     np.testing.assert_array_equal(np.load(os.path.join(a, "z.npy")), np.load(os.path.join(b, "z.npy")))
 
 
+@pytest.mark.slow
 def test_generate_interpolates_between_saved_latents(run_dir, tmp_path):
     first, interp = os.path.join(tmp_path, "first"), os.path.join(tmp_path, "interp")
     wavegan("generate", run_dir, "--generate_n", "4", "--generate_dir", first)
@@ -122,6 +126,7 @@ def test_generate_interpolates_between_saved_latents(run_dir, tmp_path):
     np.testing.assert_allclose(ends[-1][0], starts[3][0], atol=1, rtol=0)
 
 
+@pytest.mark.slow
 def test_preview_writes_fixed_latent_previews(run_dir):
     out = wavegan("preview", run_dir, "--preview_once", "--preview_n", "4")
     preview = os.path.join(run_dir, "preview")
@@ -141,6 +146,7 @@ def test_preview_writes_fixed_latent_previews(run_dir):
     assert open(os.path.join(preview, "00000002.wav"), "rb").read() == before
 
 
+@pytest.mark.slow
 def test_modes_before_training_say_so(tmp_path):
     for mode in ("preview", "infer", "generate"):
         proc = wavegan(mode, str(tmp_path), check=False)
@@ -209,6 +215,7 @@ def test_backup_keeps_all_by_default_or_the_newest_n(tmp_path):
     assert not glob.glob(os.path.join(out, "model.ckpt-3*"))
 
 
+@pytest.mark.slow
 def test_backup_script_on_a_real_run(run_dir, tmp_path):
     proc = helpers.run_script("backup.py", os.path.join(tmp_path, "missing"), "60", check=False)
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
@@ -243,6 +250,7 @@ def newest_step(train_dir):
     return int(latest.rsplit("-", 1)[1]) if latest else 0
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_path):
     """Checkpoint, export and summary every step; SIGKILL inside each of them and at random moments."""
     train_dir = str(tmp_path)
@@ -280,6 +288,7 @@ def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_p
     assert not os.path.exists(os.path.join(train_dir, "infer", "saved_model.staging"))
 
 
+@pytest.mark.slow
 def test_sigterm_stops_after_the_current_step_and_saves_it(tmp_path):
     """A scheduler's SIGTERM (or `timeout`, or Ctrl-C) with no checkpoint due: the step reached is saved."""
     train_dir = str(tmp_path)

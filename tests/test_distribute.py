@@ -13,6 +13,9 @@ import pytest
 
 import helpers
 
+# Every test here runs the train script or worker processes (the fast tier skips them).
+pytestmark = pytest.mark.slow
+
 WITH_CPUS = os.path.join(helpers.REPO, "tests", "with_cpus.py")
 SMALL = ["--wavegan_dim", "4", "--train_batch_size", "4", "--wavegan_disc_nupdates", "2",
          "--train_summary_secs", "0"]

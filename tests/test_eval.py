@@ -37,6 +37,7 @@ def classifier(corpus, tmp_path_factory):
     return path, accuracy
 
 
+@pytest.mark.slow
 def test_corpus_is_sc09_like_and_speaker_disjoint(corpus):
     speakers = {}
     for split in ("train", "valid", "test"):
@@ -51,6 +52,7 @@ def test_corpus_is_sc09_like_and_speaker_disjoint(corpus):
     assert not speakers["train"] & speakers["test"] and not speakers["train"] & speakers["valid"]
 
 
+@pytest.mark.slow
 def test_classifier_learns_the_digits(classifier):
     _, accuracy = classifier
     assert accuracy >= 0.4  # chance is 0.1; held-out speakers
@@ -64,6 +66,7 @@ def test_inception_score_unit_cases():
     assert np.isfinite(metrics.inception_score(np.eye(10)[np.zeros(20, int)], k=2)).all()  # log 0 guarded
 
 
+@pytest.mark.slow
 def test_real_digits_score_far_above_noise_and_silence(corpus, classifier):
     model = load_classifier(classifier[0])
     real, _ = load_labelled(os.path.join(corpus, "test"))
@@ -76,6 +79,7 @@ def test_real_digits_score_far_above_noise_and_silence(corpus, classifier):
     assert scores["real"] > 2.0 * max(scores["noise"], scores["silence"]) and scores["real"] <= 10.0
 
 
+@pytest.mark.slow
 def test_frechet_distance_is_zero_to_itself_and_grows_with_noise(corpus, classifier):
     model = load_classifier(classifier[0])
     real, _ = load_labelled(os.path.join(corpus, "test"))
@@ -93,6 +97,7 @@ def test_nearest_neighbour_distances_skip_self_matches():
     np.testing.assert_allclose(metrics.nearest_neighbour_distances(points[:1], points[1:]), [1.0])
 
 
+@pytest.mark.slow
 def test_score_cli_prints_a_table_and_writes_json(corpus, classifier, tmp_path):
     out = str(tmp_path / "scores.json")
     proc = helpers.run_script("-m eval.score", "--classifier", classifier[0],
@@ -104,6 +109,7 @@ def test_score_cli_prints_a_table_and_writes_json(corpus, classifier, tmp_path):
     assert sum(row["label_histogram"].values()) == row["n"]
 
 
+@pytest.mark.slow
 def test_incept_mode_writes_summaries_and_keeps_the_best_generator(classifier, tmp_path):
     train_dir = str(tmp_path / "run")
     helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
@@ -129,6 +135,7 @@ def test_frechet_distance_of_gaussians_has_the_closed_form():
     assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
 
 
+@pytest.mark.slow
 def test_score_generates_from_a_model(classifier, tmp_path):
     train_dir = str(tmp_path / "run")
     helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)

@@ -138,6 +138,7 @@ print(json.dumps({k: [list(v.shape), v.dtype.name] for k, v in out.items()}))
 """
 
 
+@pytest.mark.slow
 def test_end_to_end_moments_train_export_generate_preview(tmp_path):
     train_dir, moments = str(tmp_path / "train"), str(tmp_path / "moments.npz")
     out = specgan("train", train_dir, "--train_max_steps", "1", *TINY, check=False)

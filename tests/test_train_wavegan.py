@@ -12,6 +12,9 @@ from tests import audio_fixtures as fx
 from tests import helpers
 from tests.helpers import TINY, audio_summary, event_tags
 
+# Every test here runs the train script or worker processes (the fast tier skips them).
+pytestmark = pytest.mark.slow
+
 
 def run_script(*args, check=True):
     return helpers.run_script("train_wavegan.py", *args, check=check)

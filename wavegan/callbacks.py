@@ -117,7 +117,11 @@ class AudioSummaries(keras.callbacks.Callback):
         step = int(self.step.numpy())
         renderer, real_wav = self.kind.renderer, np.asarray(next(self.real_batches))
         z = np.random.uniform(-1.0, 1.0, (real_wav.shape[0], self.latent_dim)).astype(np.float32)
-        generated = self.generator(z, training=False)
+        # Batch statistics, as the original's summaries (they showed the training graph's G_z), without
+        # moving the moving averages an extra time: the updated state of a stateless call is dropped.
+        generated, _ = self.generator.stateless_call([v.value for v in self.generator.trainable_variables],
+                                                     [v.value for v in self.generator.non_trainable_variables],
+                                                     z, training=True)
         fake = np.asarray(renderer.to_audio(generated, *renderer.defaults))
         images = {}
         if self.kind.to_critic_input is not None:

@@ -74,7 +74,11 @@ class UpsamplingGenerator(keras.Model):
         return forms
 
     def call(self, z, training=False, upconvs=None):
-        x = self.z_reshape(self.z_project(z))
+        return self.from_projection(self.z_reshape(self.z_project(z)), training=training, upconvs=upconvs)
+
+    def from_projection(self, x, training=False, upconvs=None):
+        """The generator after its dense projection and reshape: what the original's artifact study fed
+        its impulses into (`G/Reshape:0`, SPEC §9.4)."""
         if self.z_project_bn is not None:
             x = self.z_project_bn(x, training=training)
         x = ops.relu(x)
