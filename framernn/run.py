@@ -129,4 +129,5 @@ def generate(source: str, out_dir: str | None, n: int, samples: int, seed: int, 
 def clips_for_scoring(source: str, n: int, seed: int, samples: int = 16384) -> np.ndarray:
     """eval.score --model: n clips, each continuing two real frames of a random training file."""
     model, run, _, _ = open_model(source)
-    return generate_clips(model, run, n, samples, seed=seed)
+    clips = generate_clips(model, run, n, samples, seed=seed)
+    return np.asarray(quantize_int16(clips)).astype(np.float32) / 32768.0  # as the written WAVs decode

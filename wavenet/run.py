@@ -142,4 +142,5 @@ def clips_for_scoring(source: str, n: int, seed: int, samples: int = 16384) -> n
     """eval.score --model: n clips from the newest checkpoint, fast algorithm, categories in turn, in
     batches of 256 (per sample, a large batch costs little more than a small one)."""
     model, run, _, _ = open_model(source)
-    return generate_clips(model, run, n, samples, seed=seed, batch_size=256)
+    clips = generate_clips(model, run, n, samples, seed=seed, batch_size=256)
+    return np.asarray(quantize_int16(clips)).astype(np.float32) / 32768.0  # as the written WAVs decode
