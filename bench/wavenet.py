@@ -117,7 +117,7 @@ def main() -> None:
     rows.append(f"\nFrame GRU generation: 64 clips of 21 frames (16800 samples) in {seconds:.2f} s "
                 f"({64 * 21 * 800 / seconds:.0f} samples/s).")
     common.record("WaveNet and frame GRU: generation and training speed", rows,
-                  notes="Machine shared with other engineers' jobs while this ran (load average above 2 on "
+                  notes="Machine shared with other engineers' jobs while this ran (load average above 1 on "
                         "2 cores): absolute times are pessimistic; ratios were taken interleaved.")
 
 
