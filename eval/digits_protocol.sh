@@ -7,6 +7,11 @@
 #
 #   MINUTES=80 DIM=16 BATCH=16 bash eval/digits_protocol.sh      # writes runs/digits/
 #   MINUTES=30 RUNS="wavegan_ps2 wavegan_ps0" bash eval/digits_protocol.sh   # resumes those two, 30 min more
+#   OUT=runs/cond FOLLOW=0 RUNS="wavegan_ps2 wavegan_cond" bash eval/digits_protocol.sh  # + label-conditional
+#
+# wavegan_cond is WaveGAN (phase shuffle 2) conditioned on the digit (--data_labels prefix); eval.score
+# then also reports its accuracy (clips classified as the digit asked for). FOLLOW=0 runs no incept
+# followers during training (more CPU for the trainers), REAL=0 skips re-scoring the real data.
 #
 # `timeout` sends SIGTERM at the deadline; training stops after that step and saves it. Rerunning
 # resumes every run from its newest checkpoint; the logs are appended to.
@@ -34,9 +39,10 @@ TRAIN=("${DATA[@]}" --data_cache memory --train_batch_size "$BATCH" --train_save
 [ -f "$OUT/moments.npz" ] || $PY train_specgan.py moments "$OUT/specgan" "${DATA[@]}" --data_moments_fp "$OUT/moments.npz"
 
 declare -A SCRIPT=([wavegan_ps2]=train_wavegan.py [wavegan_ps0]=train_wavegan.py [specgan]=train_specgan.py
-                   [wavenet]=train_wavenet.py [framernn]=train_framernn.py)
-# Later flags win: the baselines' batch sizes replace $BATCH. No global conditioning: every row is unconditional.
+                   [wavegan_cond]=train_wavegan.py [wavenet]=train_wavenet.py [framernn]=train_framernn.py)
+# Later flags win: the baselines' batch sizes replace $BATCH. The baselines are unconditional.
 declare -A MODEL=([wavegan_ps2]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 2"
+                  [wavegan_cond]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 2 --data_labels prefix"
                   [wavegan_ps0]="--wavegan_dim $DIM --wavegan_disc_phaseshuffle 0"
                   [specgan]="--specgan_dim $DIM --data_moments_fp $OUT/moments.npz"
                   [wavenet]="--wavenet_params $WAVENET_PARAMS --wavenet_sample_size 16384 --wavenet_silence_threshold 0 --data_normalize --train_batch_size $WAVENET_BATCH"
@@ -52,14 +58,18 @@ for name in $RUNS; do
         $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${MODEL[$name]} ) >> "$OUT/$name.train.log" 2>&1 &
     trainers+=($!)
 done
-sleep 60  # each train dir has its config.json by now
-for name in $GANS; do  # the baselines have no incept mode: they are scored once, at the end
-    $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" >> "$OUT/$name.incept.log" 2>&1 &
-    followers+=($!)
-done
+if [ "${FOLLOW:-1}" = 1 ]; then
+    sleep 60  # each train dir has its config.json by now
+    for name in $GANS; do  # the baselines have no incept mode: they are scored once, at the end
+        $PY "${SCRIPT[$name]}" incept "$OUT/$name" --incept_n "$INCEPT_N" >> "$OUT/$name.incept.log" 2>&1 &
+        followers+=($!)
+    done
+fi
 wait "${trainers[@]}" || true
-sleep 30  # let each follower score the final checkpoint
-kill "${followers[@]}" 2>/dev/null || true
+if [ "${#followers[@]}" -gt 0 ]; then
+    sleep 30  # let each follower score the final checkpoint
+    kill "${followers[@]}" 2>/dev/null || true
+fi
 # Scoring: every model in parallel (the WaveNet's sample-by-sample generation is the long one).
 scorers=()
 for name in $RUNS; do
@@ -78,7 +88,7 @@ for name in $RUNS; do
     ) &
     scorers+=($!)
 done
-$PY -m eval.score --classifier eval/digits_classifier.keras --audio_dir data/digits/train \
+[ "${REAL:-1}" = 1 ] && $PY -m eval.score --classifier eval/digits_classifier.keras --audio_dir data/digits/train \
     --audio_dir data/digits/test --real_dir data/digits/train --json "$OUT/real.scores.json" > "$OUT/real.scores.txt" 2>&1
 wait "${scorers[@]}" || true
 header="Budget: $MINUTES minutes of wall-clock training per model, all models side by side on this machine

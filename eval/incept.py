@@ -3,6 +3,8 @@
 This is the paper's early stopping: `train_dir/incept/` gets `incept_mean` / `incept_std` summaries, the
 fixed latents (`z.npy`), and the generator of the best Inception score so far as the checkpoint
 `best_score-<step>` (with `best.json`), loadable by `generate --generate_from train/incept/best_score-<step>`.
+A label-conditional run's fixed latents are asked for the classes in turn, and the follower also logs
+`accuracy`: the share of clips the classifier puts in the class they were generated for.
 """
 
 from __future__ import annotations
@@ -20,14 +22,19 @@ from eval.classifier import load_classifier
 from wavegan import checkpoints
 from wavegan.errors import UserError
 from wavegan.gan import GanKind
+from wavegan.labels import cycled_labels
 from wavegan.preview import open_follower
 
 INCEPT_DIR = "incept"
 
 
-def generated_clips(generator, kind: GanKind, latents: np.ndarray, batch: int = 100) -> np.ndarray:
+def generated_clips(generator, kind: GanKind, latents: np.ndarray, batch: int = 100,
+                    labels: np.ndarray | None = None) -> np.ndarray:
     """Channel 0 of the generated audio as float (not quantised, as the original), [n, slice_len]."""
-    out = [np.asarray(kind.renderer.to_audio(generator(latents[i:i + batch], training=False),
+    def given(i):
+        return {} if labels is None else {"labels": labels[i:i + batch]}
+
+    out = [np.asarray(kind.renderer.to_audio(generator(latents[i:i + batch], training=False, **given(i)),
                                              *kind.renderer.defaults))[:, :, 0] for i in range(0, len(latents), batch)]
     return np.concatenate(out)
 
@@ -41,6 +48,13 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
     if run.data.slice_len != 16384:
         raise UserError("incept scores 16384-sample clips (the classifier's input); this run makes "
                         f"{run.data.slice_len}.")
+    labels = asked = None
+    if run.data.classes:
+        labels = cycled_labels(len(latents), len(run.data.classes))
+        try:
+            asked = metrics.classifier_indices(run.data.classes, classifier.labels)[labels]
+        except ValueError:  # classes the classifier does not know: the Inception score only
+            asked = None
     best_path = os.path.join(incept_dir, "best.json")
     best = json.load(open(best_path)) if os.path.exists(best_path) else {"step": None, "incept_mean": 0.0}
 
@@ -48,12 +62,17 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
         nonlocal best
         checkpoints.restore_generator(generator, latest)
         step = checkpoints.checkpoint_step(latest)
-        mean, std = metrics.inception_score(classifier.predict_proba(generated_clips(generator, kind, latents)), k)
+        probs = classifier.predict_proba(generated_clips(generator, kind, latents, labels=labels))
+        mean, std = metrics.inception_score(probs, k)
         with writer.as_default(step=step):
             tf.summary.scalar("incept_mean", mean)
             tf.summary.scalar("incept_std", std)
+            if asked is not None:
+                tf.summary.scalar("accuracy", metrics.label_accuracy(probs, asked))
         writer.flush()
         line = f"step {step}: Inception score {mean:.4f} ± {std:.4f}"
+        if asked is not None:
+            line += f", accuracy {metrics.label_accuracy(probs, asked):.4f}"
         if mean > best["incept_mean"]:
             keep_best(generator, incept_dir, step)
             best = {"step": step, "incept_mean": mean, "incept_std": std}

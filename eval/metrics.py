@@ -58,3 +58,18 @@ def nearest_neighbour_distances(queries: np.ndarray, index: np.ndarray, same_set
             d2[rows, start + rows] = np.inf
         out[start:start + len(q)] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
     return out
+
+
+def label_accuracy(probs: np.ndarray, asked: np.ndarray) -> float:
+    """The share of clips the classifier assigns to the class they were generated for (the paper's
+    "accuracy" column, here for a conditional model); `asked` are classifier label indices [n]."""
+    return float(np.mean(np.argmax(probs, axis=1) == np.asarray(asked)))
+
+
+def classifier_indices(classes, classifier_labels) -> np.ndarray:
+    """Model class names → the classifier's label indices, matched by name in any case."""
+    lowered = [label.lower() for label in classifier_labels]
+    missing = [c for c in classes if c.lower() not in lowered]
+    if missing:
+        raise ValueError(f"the classifier has no label {', '.join(missing)} (it knows {', '.join(classifier_labels)})")
+    return np.array([lowered.index(c.lower()) for c in classes])

@@ -3,7 +3,9 @@
     python -m eval.score --classifier eval/digits.keras --audio_dir gen/ --real_dir data/digits/train
     python -m eval.score --classifier eval/digits.keras --model train/ --n 5000 --real_dir data/digits/train
 
-Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3.
+Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3. A label-conditional --model is asked
+for every class in turn (n/classes clips each, same latents seed), and its row gains the accuracy: the
+share of clips the classifier puts in the class they were generated for.
 """
 
 from __future__ import annotations
@@ -36,13 +38,17 @@ def sample_files(folder: str, n: int | None) -> list[str]:
 
 
 def score_clips(classifier: DigitClassifier, clips: np.ndarray, k: int = 10, real: np.ndarray | None = None,
-                real_embeddings: np.ndarray | None = None, real_features: np.ndarray | None = None) -> dict:
-    """Every metric for float clips [n, 16384]; `real` (or its precomputed parts) enables FD and |D|train."""
+                real_embeddings: np.ndarray | None = None, real_features: np.ndarray | None = None,
+                asked: np.ndarray | None = None) -> dict:
+    """Every metric for float clips [n, 16384]; `real` (or its precomputed parts) enables FD and |D|train,
+    `asked` (the classifier label each clip was generated for) the accuracy."""
     probs = classifier.predict_proba(clips)
     mean, std = metrics.inception_score(probs, k)
     result = {"n": len(clips), "inception_score": mean, "inception_std": std,
               "label_histogram": dict(zip(classifier.labels, np.bincount(probs.argmax(axis=1),
                                                                          minlength=len(classifier.labels)).tolist()))}
+    if asked is not None:
+        result["accuracy"] = metrics.label_accuracy(probs, asked)
     features = similarity_features(clips)
     self_nn = metrics.nearest_neighbour_distances(features, features, same_set=True)
     result.update(d_self=float(self_nn.mean()), d_self_std=float(self_nn.std()))
@@ -56,12 +62,14 @@ def score_clips(classifier: DigitClassifier, clips: np.ndarray, k: int = 10, rea
 
 
 def format_table(rows: dict[str, dict]) -> str:
-    lines = [f"{'set':24s} {'n':>6s} {'Inception score':>18s} {'Frechet':>9s} {'|D|self':>9s} {'|D|train':>9s}"]
+    lines = [f"{'set':24s} {'n':>6s} {'Inception score':>18s} {'Frechet':>9s} {'|D|self':>9s} {'|D|train':>9s}"
+             f" {'accuracy':>9s}"]
     for name, r in rows.items():
         fd = f"{r['frechet_distance']:9.2f}" if "frechet_distance" in r else f"{'-':>9s}"
         dt = f"{r['d_train']:9.2f}" if "d_train" in r else f"{'-':>9s}"
+        acc = f"{r['accuracy']:9.3f}" if "accuracy" in r else f"{'-':>9s}"
         lines.append(f"{name:24s} {r['n']:6d} {r['inception_score']:9.3f} ± {r['inception_std']:6.3f} {fd} "
-                     f"{r['d_self']:9.2f} {dt}")
+                     f"{r['d_self']:9.2f} {dt} {acc}")
     return "\n".join(lines)
 
 
@@ -86,8 +94,8 @@ def main() -> int:
             rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n), report=note(folder)),
                                        args.k, **real_parts)
         if args.model:
-            rows[args.model] = score_clips(classifier, generate_clips(args.model, args.n or 5000, args.seed),
-                                           args.k, **real_parts)
+            clips, asked = generate_clips(args.model, args.n or 5000, args.seed, classifier.labels)
+            rows[args.model] = score_clips(classifier, clips, args.k, asked=asked, **real_parts)
         if not rows:
             raise UserError("Nothing to score: pass --audio_dir and/or --model.")
     except UserError as e:
@@ -107,19 +115,29 @@ def note(folder: str):
     return lambda sentence: print(f"{folder}: {sentence}")
 
 
-def generate_clips(source: str, n: int, seed: int) -> np.ndarray:
-    """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), or from a
-    train dir / checkpoint of an autoregressive baseline (its own generation algorithm)."""
+def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tuple[np.ndarray, np.ndarray | None]:
+    """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), and for a
+    conditional model the classifier label each was asked for (classes in turn, n/classes each), else None.
+    A train dir / checkpoint of an autoregressive baseline generates with its own algorithm (no labels)."""
     baseline = baseline_type(source)
     if baseline:
-        return importlib.import_module(f"{baseline}.run").clips_for_scoring(source, n, seed)
+        return importlib.import_module(f"{baseline}.run").clips_for_scoring(source, n, seed), None
     from wavegan import generate
     from wavegan.cli import kind_for_train_dir
+    from wavegan.labels import cycled_labels
 
     generator = generate.open_generator(source, kind_for_train_dir)
     latents = generate.sample_latents(n, generator.latent_dim, seed)
-    clips = [generator.generate_int16(latents[i:i + 100])[:, :, 0] for i in range(0, n, 100)]
-    return np.concatenate(clips).astype(np.float32) / 32768.0  # as soundfile decodes 16-bit WAVs
+    labels = cycled_labels(n, len(generator.classes)) if generator.classes else None
+    asked = None
+    if labels is not None and classifier_labels is not None:
+        try:
+            asked = metrics.classifier_indices(generator.classes, classifier_labels)[labels]
+        except ValueError as e:
+            raise UserError(f"{source} generates classes the classifier cannot judge: {e}.") from e
+    clips = [generator.generate_int16(latents[i:i + 100], *(() if labels is None else (labels[i:i + 100],)))[:, :, 0]
+             for i in range(0, n, 100)]
+    return np.concatenate(clips).astype(np.float32) / 32768.0, asked  # as soundfile decodes 16-bit WAVs
 
 
 def baseline_type(source: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wavegan.config import MODEL_CONFIGS, DataConfig, validate_gan_config
+from wavegan.config import MODEL_CONFIGS, DataConfig, class_kwargs, validate_gan_config
 from wavegan.errors import UserError
 
 SPECGAN_UPSAMPLES = ("zeros", "nn", "lin", "cub")
@@ -30,10 +30,10 @@ class SpecGANConfig:
 
     def generator_kwargs(self, data: DataConfig) -> dict[str, Any]:
         return dict(latent_dim=self.latent_dim, dim=self.dim, kernel_len=self.kernel_len,
-                    upsample=self.genr_upsample, batchnorm=self.batchnorm)
+                    upsample=self.genr_upsample, batchnorm=self.batchnorm, **class_kwargs(data))
 
     def discriminator_kwargs(self, data: DataConfig) -> dict[str, Any]:
-        return dict(dim=self.dim, kernel_len=self.kernel_len, batchnorm=self.batchnorm)
+        return dict(dim=self.dim, kernel_len=self.kernel_len, batchnorm=self.batchnorm, **class_kwargs(data))
 
 
 MODEL_CONFIGS["specgan"] = SpecGANConfig

@@ -21,14 +21,14 @@ class SpecGANGenerator(UpsamplingGenerator):
     """z [batch, latent_dim] → normalised spectrogram [batch, 128, 128, 1] in [−1, 1]."""
 
     def __init__(self, latent_dim: int = 100, dim: int = 64, kernel_len: int = 5, upsample: str = "zeros",
-                 batchnorm: bool = False, **kwargs):
+                 batchnorm: bool = False, num_classes: int = 0, **kwargs):
         super().__init__(**kwargs)
         if upsample not in SPECGAN_UPSAMPLES:
             raise ValueError(f"upsample must be one of {SPECGAN_UPSAMPLES}, got {upsample!r}")
         self.dim, self.kernel_len, self.upsample, self.batchnorm = dim, kernel_len, upsample, batchnorm
         out_channels = [dim * m for m in _MULTIPLIERS[1:]] + [1]
         upconvs = [self._upsampling_conv(filters, f"upconv_{i}") for i, filters in enumerate(out_channels)]
-        self._make_layers(latent_dim, (4, 4, dim * _MULTIPLIERS[0]), upconvs, batchnorm)
+        self._make_layers(latent_dim, (4, 4, dim * _MULTIPLIERS[0]), upconvs, batchnorm, num_classes=num_classes)
 
     def _upsampling_conv(self, filters: int, name: str) -> keras.layers.Layer:
         if self.upsample == "zeros":
@@ -41,19 +41,21 @@ class SpecGANGenerator(UpsamplingGenerator):
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "dim": self.dim,
-                "kernel_len": self.kernel_len, "upsample": self.upsample, "batchnorm": self.batchnorm}
+                "kernel_len": self.kernel_len, "upsample": self.upsample, "batchnorm": self.batchnorm,
+                "num_classes": self.num_classes}
 
 
 @keras.saving.register_keras_serializable(package="specgan")
 class SpecGANDiscriminator(DownsamplingDiscriminator):
     """Normalised spectrogram [batch, 128, 128, 1] → one logit per example. No phase shuffle (as the original)."""
 
-    def __init__(self, dim: int = 64, kernel_len: int = 5, batchnorm: bool = False, **kwargs):
+    def __init__(self, dim: int = 64, kernel_len: int = 5, batchnorm: bool = False, num_classes: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.dim, self.kernel_len, self.batchnorm = dim, kernel_len, batchnorm
         downconvs = [layers.Conv2D(dim * m, kernel_len, strides=2, padding="same", name=f"downconv_{i}")
                      for i, m in enumerate(reversed(_MULTIPLIERS))]
-        self._make_layers(downconvs, batchnorm, [None] * len(downconvs))
+        self._make_layers(downconvs, batchnorm, [None] * len(downconvs), num_classes)
 
     def get_config(self):
-        return {**super().get_config(), "dim": self.dim, "kernel_len": self.kernel_len, "batchnorm": self.batchnorm}
+        return {**super().get_config(), "dim": self.dim, "kernel_len": self.kernel_len, "batchnorm": self.batchnorm,
+                "num_classes": self.num_classes}

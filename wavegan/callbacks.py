@@ -88,12 +88,16 @@ class AudioSummaries(keras.callbacks.Callback):
     training. For a GAN whose critic sees something else (SpecGAN: spectrograms), `x` and `G_z` are
     what the renderer makes of the critic's input and the generator's output (Griffin-Lim audio), the
     raw real audio goes to `x_wav`, and images `x` / `G_z` are added.
+
+    With `classes` (a conditional run) `real_batches` yields (audio, labels), `G_z` is generated for the
+    real batch's labels, and the clips are also grouped by class: `G_z/<class>` for every class.
     """
 
     def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
                  generator: keras.Model, latent_dim: int, real_batches: Iterator, sample_rate: int,
-                 kind, max_outputs: int = 3):
+                 kind, max_outputs: int = 3, classes: list[str] | None = None):
         super().__init__()
+        self.classes = list(classes or [])
         self.writer, self.step, self.timer = writer, step, _Every(summary_secs)
         self.generator, self.latent_dim, self.real_batches = generator, latent_dim, real_batches
         self.sample_rate, self.max_outputs, self.kind = sample_rate, max_outputs, kind
@@ -115,13 +119,18 @@ class AudioSummaries(keras.callbacks.Callback):
 
     def write(self, logs) -> None:
         step = int(self.step.numpy())
-        renderer, real_wav = self.kind.renderer, np.asarray(next(self.real_batches))
+        renderer, real_wav = self.kind.renderer, next(self.real_batches)
+        given = {}
+        if self.classes:
+            real_wav, real_labels = real_wav
+            given = {"labels": np.asarray(real_labels)}
+        real_wav = np.asarray(real_wav)
         z = np.random.uniform(-1.0, 1.0, (real_wav.shape[0], self.latent_dim)).astype(np.float32)
         # Batch statistics, as the original's summaries (they showed the training graph's G_z), without
         # moving the moving averages an extra time: the updated state of a stateless call is dropped.
         generated, _ = self.generator.stateless_call([v.value for v in self.generator.trainable_variables],
                                                      [v.value for v in self.generator.non_trainable_variables],
-                                                     z, training=True)
+                                                     z, training=True, **given)
         fake = np.asarray(renderer.to_audio(generated, *renderer.defaults))
         images = {}
         if self.kind.to_critic_input is not None:
@@ -146,11 +155,22 @@ class AudioSummaries(keras.callbacks.Callback):
                                  max_outputs=self.max_outputs)
             if images:
                 tf.summary.audio("x_wav", real_wav[: self.max_outputs], self.sample_rate, max_outputs=self.max_outputs)
+            if self.classes:
+                self.write_by_class(z[: self.max_outputs])
             for name, image in images.items():
                 if image is not None:
                     tf.summary.image(name, image, max_outputs=self.max_outputs)
         self.writer.flush()
         self.rate_mark, self.written_step = (now, step), step
+
+
+    def write_by_class(self, z: np.ndarray) -> None:
+        """The same latents rendered as every class, one audio summary per class (inside the writer's scope)."""
+        renderer = self.kind.renderer
+        for index, name in enumerate(self.classes):
+            labels = np.full(len(z), index, np.int32)
+            audio = np.asarray(renderer.to_audio(self.generator(z, labels=labels, training=False), *renderer.defaults))
+            tf.summary.audio(f"G_z/{name}", np.clip(audio, -1.0, 1.0), self.sample_rate, max_outputs=len(z))
 
 
 class Progress(keras.callbacks.Callback):

@@ -49,6 +49,9 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
            "Decode with TensorFlow's native reader: 16-bit PCM WAV at --data_sample_rate only.")
     _track(flags.DEFINE_string, "data_cache", "",
            "Keep decoded audio after the first pass: 'memory', or a file prefix for an on-disk cache.")
+    _track(flags.DEFINE_enum, "data_labels", None, ["folder", "prefix"],
+           "Train a label-conditional model: each file's class is its parent folder's name (folder) or its "
+           "name up to the first _ (prefix, as SC09's Seven_....wav).")
     _track(flags.DEFINE_string, "data_prepared", "",
            "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
            "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
@@ -74,6 +77,8 @@ def define_train_flags() -> None:
            "tf.distribute: auto = MirroredStrategy with 2+ GPUs, else one device; mirrored = all GPUs (or "
            "all logical CPUs); multiworker = MultiWorkerMirroredStrategy from TF_CONFIG; tpu. "
            "--train_batch_size stays the global batch.")
+    _track(flags.DEFINE_boolean, "train_label_balance", False,
+           "With --data_labels: sample every class equally often, instead of as often as the data has it.")
 
 
 def define_after_training_flags() -> None:
@@ -92,6 +97,10 @@ def define_after_training_flags() -> None:
            "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
            "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
     _track(flags.DEFINE_list, "generate_interp_rows", ["0", "1"], "generate: the two rows to interpolate between.")
+    _track(flags.DEFINE_list, "generate_label", None,
+           "generate, conditional models: the class(es) to generate, by name or index (default: every class, "
+           "--generate_n clips each; files are named <Class>_<index>.wav). With --generate_interp, one class "
+           "keeps it along the walk and two classes walk from the first to the second.")
     _track(flags.DEFINE_string, "web_dir", None, "web: where to write the drum-machine page (default: TRAIN_DIR/web).")
     _track(flags.DEFINE_string, "web_ckpt", None, "web: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
     _track(flags.DEFINE_boolean, "web_serve", False, "web: serve the page on http://127.0.0.1:--web_port after writing it.")
@@ -166,6 +175,10 @@ def run_after_training_mode(mode: str, train_dir: str, make_kind: Callable) -> N
         else:
             latents = generate.sample_latents(FLAGS.generate_n, source.latent_dim, FLAGS.generate_seed)
         out_dir = FLAGS.generate_dir or os.path.join(train_dir, "generated")
+        if source.classes or FLAGS.generate_label:
+            generate.write_labelled(source, latents, out_dir, FLAGS.generate_label, bool(FLAGS.generate_interp),
+                                    FLAGS.generate_batch_size, print_fn=print)
+            return
         print(f"Generating {len(latents)} clips with {source.source} (step {source.step})")
         generate.write_wavs(source, latents, out_dir, FLAGS.generate_batch_size, print_fn=print)
     elif mode == "web":
@@ -214,7 +227,8 @@ def data_config_from_flags(slice_and_channels: bool = True) -> DataConfig:
         num_channels=FLAGS.data_num_channels if slice_and_channels else 1,
         overlap_ratio=FLAGS.data_overlap_ratio, first_slice=FLAGS.data_first_slice,
         pad_end=FLAGS.data_pad_end, normalize=FLAGS.data_normalize, fast_wav=FLAGS.data_fast_wav,
-        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared)
+        prefetch_gpu_num=FLAGS.data_prefetch_gpu_num, cache=FLAGS.data_cache, prepared=FLAGS.data_prepared,
+        labels=FLAGS.data_labels or "")
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(
@@ -228,7 +242,7 @@ def train_config_from_flags() -> TrainConfig:
     return TrainConfig(batch_size=FLAGS.train_batch_size, save_secs=FLAGS.train_save_secs,
                        summary_secs=FLAGS.train_summary_secs, max_steps=FLAGS.train_max_steps,
                        jit=FLAGS.train_jit, precision=FLAGS.train_precision,
-                       strategy=FLAGS.train_strategy).validate()
+                       strategy=FLAGS.train_strategy, label_balance=FLAGS.train_label_balance).validate()
 
 
 def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -> int:
@@ -236,17 +250,20 @@ def run_train_mode(train_dir: str, run: Any, make_kind: Callable[[bool], Any]) -
 
     `make_kind(chief)` builds the GanKind; only the chief may write into the train dir.
     """
-    from wavegan import config, data, distribute, training
+    from wavegan import config, data, distribute, labels, training
 
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = training.make_strategy(run.train)
     chief = distribute.is_chief(strategy)
+    run = labels.with_classes(run)  # --data_labels: the classes, listed, saved and checked on resume
     if chief:
         os.makedirs(train_dir, exist_ok=True)
         config.save_run_config(train_dir, run)
         config.write_args_txt(train_dir, {"mode": "train", "train_dir": train_dir, **flag_values()})
     kind = make_kind(chief)
     files = data.prepare_files(run.data, run.train.batch_size)
+    if run.data.classes:
+        files = labels.usable_files(files, run.data)
     return training.train(train_dir, run, files, kind, strategy=strategy)
 
 

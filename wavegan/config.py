@@ -19,6 +19,7 @@ UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/precision.py
 STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
+LABEL_MODES = ("", "folder", "prefix")
 
 
 @dataclasses.dataclass
@@ -38,6 +39,10 @@ class DataConfig:
     prefetch_gpu_num: int = 0
     cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
     prepared: str = ""  # folder of the prepared corpus (wavegan/corpus.py), "" off
+    # Label conditioning (wavegan/labels.py): "" off, "folder" or "prefix"; the class names found at the
+    # first train run, in index order. A run with classes has conditional models.
+    labels: str = ""
+    classes: list[str] = dataclasses.field(default_factory=list)
 
     def resolved(self) -> "DataConfig":
         """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""
@@ -49,6 +54,8 @@ class DataConfig:
             raise UserError(f"--data_num_channels must be at least 1, not {self.num_channels}.")
         if not 0.0 <= self.overlap_ratio < 1.0:
             raise UserError(f"--data_overlap_ratio must be in [0, 1), not {self.overlap_ratio}.")
+        if self.labels not in LABEL_MODES:
+            raise UserError(f"--data_labels must be folder or prefix (or empty for no labels), not {self.labels!r}.")
         if self.first_slice:
             return dataclasses.replace(self, overlap_ratio=0.0, pad_end=True)
         return self
@@ -64,6 +71,11 @@ class DataConfig:
     @property
     def random_offset(self) -> bool:
         return not self.first_slice
+
+
+def class_kwargs(data: DataConfig) -> dict[str, Any]:
+    """The models' num_classes for a run with labels; nothing for an unconditional run."""
+    return {"num_classes": len(data.classes)} if data.classes else {}
 
 
 def validate_gan_config(cfg: Any, prefix: str, upsamples: tuple[str, ...]) -> None:
@@ -103,12 +115,13 @@ class WaveGANConfig:
     def generator_kwargs(self, data: DataConfig) -> dict[str, Any]:
         return dict(latent_dim=self.latent_dim, slice_len=data.slice_len, num_channels=data.num_channels,
                     dim=self.dim, kernel_len=self.kernel_len, upsample=self.genr_upsample,
-                    batchnorm=self.batchnorm, post_proc_filter=self.genr_pp, post_proc_len=self.genr_pp_len)
+                    batchnorm=self.batchnorm, post_proc_filter=self.genr_pp, post_proc_len=self.genr_pp_len,
+                    **class_kwargs(data))
 
     def discriminator_kwargs(self, data: DataConfig) -> dict[str, Any]:
         return dict(slice_len=data.slice_len, num_channels=data.num_channels, dim=self.dim,
                     kernel_len=self.kernel_len, batchnorm=self.batchnorm,
-                    phaseshuffle_rad=self.disc_phaseshuffle)
+                    phaseshuffle_rad=self.disc_phaseshuffle, **class_kwargs(data))
 
 
 # model_type → its model config class; specgan/config.py adds SpecGAN's.
@@ -126,6 +139,7 @@ class TrainConfig:
     jit: str = "auto"
     precision: str = "float32"
     strategy: str = "auto"  # how, not what: a run may resume under another strategy or device count
+    label_balance: bool = False  # with labels: sample every class equally instead of as often as the data has it
 
     def validate(self) -> "TrainConfig":
         if self.batch_size < 1:
@@ -185,6 +199,8 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
             previous = RunConfig.from_dict(json.load(f))
         if previous.model_type != run.model_type:
             raise UserError(f"{train_dir} holds a {previous.model_type} run: choose another train_dir.")
+        if previous.data.classes != run.data.classes:
+            raise UserError(class_change_message(train_dir, previous.data, run.data))
         before, after = model_defining_fields(previous), model_defining_fields(run)
         changed = [k for k in before if before[k] != after.get(k)]
         if changed:
@@ -198,6 +214,15 @@ def save_run_config(train_dir: str, run: RunConfig) -> None:
             raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
     write_text_atomically(path, run.to_json() + "\n")
+
+
+def class_change_message(train_dir: str, before: DataConfig, after: DataConfig) -> str:
+    def describe(cfg: DataConfig) -> str:
+        return f"{len(cfg.classes)} classes ({', '.join(cfg.classes)})" if cfg.classes else "no labels"
+
+    return (f"{train_dir} was trained with {describe(before)} but this run has {describe(after)}: resume with "
+            f"{'--data_labels ' + before.labels if before.labels else 'no --data_labels'} on data with the same "
+            "classes, or choose a new train_dir.")
 
 
 def load_run_config(train_dir: str, model_type: str | None = None) -> RunConfig:

@@ -144,29 +144,38 @@ def _decode_wav_native(path: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
     return samples
 
 
+def _keep_label(fn: Callable) -> Callable:
+    """fn applied to an element's audio; a label travelling with it (labels on) passes through unchanged."""
+    def apply(x, *label):
+        return (fn(x), *label) if label else fn(x)
+
+    return apply
+
+
 def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuffle: bool = True,
                     repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE,
-                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES,
+                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES, labels: Sequence[int] | None = None,
                     slicer: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.data.Dataset:
     """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets.
 
-    `slicer` replaces `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut
-    files otherwise (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
+    With `labels` (a class index per file) the elements are (slice, label) pairs. `slicer` replaces
+    `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut files otherwise
+    (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
     slicer = slicer or (lambda samples: slice_audio(samples, cfg))
     sources = corpus.prepare(files, cfg) if cfg.prepared else [f.path for f in files]
-    paths = tf.data.Dataset.from_tensor_slices(sources)
+    paths = tf.data.Dataset.from_tensor_slices(sources if labels is None else (sources, np.asarray(labels, np.int32)))
     if shuffle and not cfg.cache:
         paths = paths.shuffle(len(sources), reshuffle_each_iteration=True)
     if cfg.prepared:  # read natively, the same samples the decoder gives
-        decoded = paths.map(lambda p: corpus.read(p, cfg), num_parallel_calls=num_parallel_calls,
+        decoded = paths.map(_keep_label(lambda p: corpus.read(p, cfg)), num_parallel_calls=num_parallel_calls,
                             deterministic=not shuffle)
     elif cfg.fast_wav:
-        decoded = paths.map(lambda p: _decode_wav_native(p, cfg), num_parallel_calls=num_parallel_calls,
+        decoded = paths.map(_keep_label(lambda p: _decode_wav_native(p, cfg)), num_parallel_calls=num_parallel_calls,
                             deterministic=not shuffle)
         decoded = decoded.ignore_errors(log_warning=True)
     else:
         decode = _FileDecoder(cfg).tf_decode
-        decoded = paths.map(decode, num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+        decoded = paths.map(_keep_label(decode), num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
     if cfg.cache:
         # Decode once; later epochs read the cache. Files are then shuffled after it (a shuffle before
         # a cache would be frozen into it) in a buffer of at most CACHE_SHUFFLE_FILES decoded files.
@@ -175,7 +184,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
             decoded = decoded.shuffle(min(len(files), CACHE_SHUFFLE_FILES), reshuffle_each_iteration=True)
     # map + unbatch rather than flat_map: a dataset built per file costs more than decoding a short one.
     # One thread, so that for a given seed each file gets the same random offset on every run.
-    examples = decoded.map(slicer).unbatch()
+    examples = decoded.map(lambda samples, *label: _with_label(slicer(samples), *label)).unbatch()
     if repeat:
         # After slicing, so an epoch yielding nothing (every file unreadable) ends the data instead of
         # spinning forever: tf.data stops repeating a dataset whose first pass is empty.
@@ -183,6 +192,23 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     if shuffle:
         examples = examples.shuffle(shuffle_buffer)
     return examples
+
+
+def _with_label(slices: tf.Tensor, *label) -> tf.Tensor | tuple:
+    """Slices of one file, paired with its label when there is one."""
+    return (slices, tf.fill(tf.shape(slices)[:1], label[0])) if label else slices
+
+
+def balanced_example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, labels: Sequence[int],
+                             num_classes: int) -> tf.data.Dataset:
+    """(slice, label) pairs with every class equally likely (--train_label_balance), whatever its share of
+    the data: one pipeline per class, sampled uniformly; the shuffle buffer is shared out between them."""
+    labels = np.asarray(labels)
+    per_class = [example_dataset([f for f, label in zip(files, labels) if label == c], cfg,
+                                 labels=np.full(int(np.sum(labels == c)), c),
+                                 shuffle_buffer=max(64, SHUFFLE_BUFFER_EXAMPLES // num_classes))
+                 for c in range(num_classes)]
+    return tf.data.Dataset.sample_from_datasets(per_class, weights=[1.0 / num_classes] * num_classes)
 
 
 def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: int | None = None,
@@ -200,11 +226,20 @@ def batch_dataset(examples: tf.data.Dataset, batch_size: int, batches_per_step: 
 
 
 def make_train_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, batch_size: int,
-                       batches_per_step: int, transform: Callable[[tf.Tensor], tf.Tensor] | None = None
-                       ) -> tf.data.Dataset:
+                       batches_per_step: int, transform: Callable[[tf.Tensor], tf.Tensor] | None = None,
+                       labels: Sequence[int] | None = None, balance: bool = False) -> tf.data.Dataset:
     """What the adversarial trainer consumes: [batch, batches_per_step, slice_len, channels] forever,
-    or `transform` of that (SpecGAN: spectrograms), computed in the pipeline's threads."""
-    dataset = batch_dataset(example_dataset(files, cfg), batch_size, batches_per_step, transform)
+    or `transform` of that (SpecGAN: spectrograms), computed in the pipeline's threads.
+
+    With `labels` (a class index per file) each element is (that, labels [batch, batches_per_step]),
+    classes as frequent as in the data, or equally frequent with `balance`."""
+    if labels is None:
+        examples = example_dataset(files, cfg)
+    else:
+        examples = (balanced_example_dataset(files, cfg, labels, len(cfg.classes)) if balance
+                    else example_dataset(files, cfg, labels=labels))
+        transform = _keep_label(transform) if transform is not None else None
+    dataset = batch_dataset(examples, batch_size, batches_per_step, transform)
     # Under MultiWorkerMirroredStrategy each worker keeps its share of the batches; sharding by file
     # does not apply to a pipeline that reads random slices of every file.
     options = tf.data.Options()

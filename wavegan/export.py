@@ -10,6 +10,11 @@ Signatures mirror the original's infer-graph tensors:
 | `flat` | `z`, `flat_pad` int32 scalar | `G_z_flat` float32 [n·(slice_len+flat_pad), channels], `G_z_flat_int16` |
 
 `wavegan.json` beside `saved_model.pb` records sample rate, latent size, slice length and step.
+
+A label-conditional generator (`classes` in wavegan.json, index = position) takes `label` int32 [n]
+right after z in `serving_default` and `flat` (after samp_z_n in `sample`, n = samp_z_n), and has one
+more signature, `mix`: `z`, `label_weights` float32 [n, classes] → `G_z`, `G_z_int16` for a weighted mix
+of the class embeddings (a walk between classes).
 """
 
 from __future__ import annotations
@@ -52,10 +57,10 @@ def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callab
     upconvs = generator.inference_upconvs() if fast and hasattr(generator, "inference_upconvs") else []
     swaps = [(old, new) for old, new in zip(generator.upconvs, upconvs) if new is not old] if upconvs else []
     if not swaps:
-        return (lambda z: generator(z, training=False)), [generator]
+        return (lambda z, **given: generator(z, training=False, **given)), [generator]
     replaced = {id(old) for old, _ in swaps}
     used = [layer for layer in generator.layers if id(layer) not in replaced] + [new for _, new in swaps]
-    return (lambda z: generator(z, training=False, upconvs=upconvs)), used
+    return (lambda z, **given: generator(z, training=False, upconvs=upconvs, **given)), used
 
 
 def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer,
@@ -69,14 +74,26 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     `extra_inputs` (SpecGAN: ngl) follow z in every signature.
     """
     latent_dim = int(info["latent_dim"])
-    extra_specs = list(renderer.extra_inputs)
+    classes = list(info.get("classes") or [])
+    # Conditional: the label is the first of the extra inputs, before the renderer's (SpecGAN: ngl).
+    extra_specs = [tf.TensorSpec([None], tf.int32, name="label")] * bool(classes) + list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
     forward, used_layers = inference_forward(generator, fast=inference_forms)
     for layer in used_layers:
-        archive.track(layer)
+        # Tracking the generator model makes TensorFlow trace its default signature, G(z) alone, which a
+        # conditional generator refuses; the endpoints capture its variables anyway.
+        if not (classes and layer is generator):
+            archive.track(layer)
+
+    def run_generator(z, extra):
+        """G(z) (with the label first in `extra` when conditional) and the renderer's own extra inputs."""
+        if classes:
+            return forward(z, labels=extra[0]), extra[1:]
+        return forward(z), extra
 
     def generate(z, *extra):
-        return renderer.export_outputs(forward(z), *extra)
+        generated, extra = run_generator(z, extra)
+        return renderer.export_outputs(generated, *extra)
 
     def sample_latents(n):
         return tf.random.uniform(tf.stack([n, latent_dim]), -1.0, 1.0)
@@ -86,7 +103,8 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
         return {"z": z, **generate(z, *extra)}
 
     def flat(z, flat_pad, *extra):
-        audio = flatten_clips(renderer.to_audio(forward(z), *extra), flat_pad)
+        generated, extra = run_generator(z, extra)
+        audio = flatten_clips(renderer.to_audio(generated, *extra), flat_pad)
         return {"G_z_flat": audio, "G_z_flat_int16": quantize_int16(audio)}
 
     z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
@@ -96,6 +114,10 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     archive.add_endpoint("samp_z", lambda samp_z_n: {"z": sample_latents(samp_z_n)}, input_signature=[n_spec])
     archive.add_endpoint("sample", sample, input_signature=[n_spec, *extra_specs])
     archive.add_endpoint("flat", flat, input_signature=[z_spec, pad_spec, *extra_specs])
+    if classes:
+        weights_spec = tf.TensorSpec([None, len(classes)], tf.float32, name="label_weights")
+        archive.add_endpoint("mix", lambda z, label_weights, *extra: generate(z, label_weights, *extra),
+                             input_signature=[z_spec, weights_spec, *extra_specs[1:]])
 
     return write_archive(archive, export_dir, info, INFO_FILE)
 

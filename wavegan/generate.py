@@ -3,7 +3,8 @@
 Generation runs in fixed-size batches and each batch is written before the next is made, so memory
 stays flat for any number of files (the paper's protocol scores 50,000). The latents of every file are
 saved (`z.npy`, row i → file i), so any two can later be interpolated (a request in the original's
-issue tracker).
+issue tracker). A label-conditional model writes `<Class>_<index>.wav` (and `<Class>_z.npy`) for each
+class asked for, the same latents for every class.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tensorflow as tf
 
 from wavegan import checkpoints
 from wavegan.config import CONFIG_FILE
+from wavegan.labels import parse_label
 from wavegan.errors import UserError
 from wavegan.export import INFO_FILE, quantize_int16, read_export_info
 from wavegan.gan import GanKind
@@ -25,13 +27,17 @@ from wavegan.gan import GanKind
 
 @dataclasses.dataclass
 class Generator:
-    """Anything that maps latents to int16 audio, with the facts needed to write it."""
+    """Anything that maps latents to int16 audio, with the facts needed to write it.
 
-    generate_int16: Callable[[np.ndarray], np.ndarray]
+    A conditional one (`classes` not empty) needs labels too: `generate_int16(z, labels)` with int class
+    indices [n], or float class weights [n, classes] for a mix of classes."""
+
+    generate_int16: Callable[..., np.ndarray]
     latent_dim: int
     sample_rate: int
     step: int
     source: str
+    classes: list[str] = dataclasses.field(default_factory=list)
 
 
 def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generator:
@@ -41,11 +47,22 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
     """
     if os.path.isfile(os.path.join(source, INFO_FILE)):
         info = read_export_info(source)
-        serving = tf.saved_model.load(source).signatures["serving_default"]
-        # Inputs besides z (SpecGAN's ngl) take the values recorded at export.
-        extra = {name: tf.constant(info[name]) for name in serving.structured_input_signature[1] if name != "z"}
-        return Generator(lambda z: serving(z=tf.constant(z), **extra)["G_z_int16"].numpy(),
-                         int(info["latent_dim"]), int(info["sample_rate"]), int(info["step"]), source)
+        signatures = tf.saved_model.load(source).signatures
+        serving = signatures["serving_default"]
+        # Inputs besides z and the label (SpecGAN's ngl) take the values recorded at export.
+        extra = {name: tf.constant(info[name]) for name in serving.structured_input_signature[1]
+                 if name not in ("z", "label")}
+
+        def generate_saved(z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+            if labels is None:
+                return serving(z=tf.constant(z), **extra)["G_z_int16"].numpy()
+            if np.ndim(labels) == 2:
+                return signatures["mix"](z=tf.constant(z), label_weights=tf.constant(labels, tf.float32),
+                                         **extra)["G_z_int16"].numpy()
+            return serving(z=tf.constant(z), label=tf.constant(labels, tf.int32), **extra)["G_z_int16"].numpy()
+
+        return Generator(generate_saved, int(info["latent_dim"]), int(info["sample_rate"]), int(info["step"]),
+                         source, list(info.get("classes") or []))
     if os.path.isdir(source):
         train_dir, checkpoint = source, None
     elif tf.io.gfile.exists(source + ".index"):
@@ -58,12 +75,13 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
     kind = make_kind(train_dir)
     generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
 
-    def generate_int16(z: np.ndarray) -> np.ndarray:
-        audio = kind.renderer.to_audio(generator(z, training=False), *kind.renderer.defaults)
+    def generate_int16(z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+        given = {} if labels is None else {"labels": labels}
+        audio = kind.renderer.to_audio(generator(z, training=False, **given), *kind.renderer.defaults)
         return np.asarray(quantize_int16(audio))
 
     return Generator(generate_int16, run.model.latent_dim, run.data.sample_rate, step,
-                     checkpoint or checkpoints.latest_checkpoint(train_dir))
+                     checkpoint or checkpoints.latest_checkpoint(train_dir), list(run.data.classes))
 
 
 def sample_latents(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
@@ -87,14 +105,17 @@ def interpolate(z_a: np.ndarray, z_b: np.ndarray, n: int) -> np.ndarray:
 
 
 def write_wavs(generator: Generator, latents: np.ndarray, out_dir: str, batch_size: int = 64,
-               prefix: str = "", print_fn: Callable[[str], None] | None = None) -> list[str]:
-    """Writes one 16-bit WAV per latent row (`<prefix><index>.wav`) and `<prefix>z.npy`."""
+               prefix: str = "", print_fn: Callable[[str], None] | None = None,
+               labels: np.ndarray | None = None) -> list[str]:
+    """Writes one 16-bit WAV per latent row (`<prefix><index>.wav`) and `<prefix>z.npy`; a conditional
+    generator needs `labels` (a class index, or class weights, per row)."""
     os.makedirs(out_dir, exist_ok=True)
     digits = max(5, len(str(len(latents) - 1)))
     np.save(os.path.join(out_dir, f"{prefix}z.npy"), latents)
     paths = []
     for start in range(0, len(latents), batch_size):
-        audio = generator.generate_int16(latents[start:start + batch_size])
+        given = () if labels is None else (labels[start:start + batch_size],)
+        audio = generator.generate_int16(latents[start:start + batch_size], *given)
         paths += save_wavs(audio, out_dir, generator.sample_rate, start, digits, prefix)
         if print_fn:
             print_fn(f"wrote {len(paths)}/{len(latents)} files to {out_dir}")
@@ -109,6 +130,41 @@ def save_wavs(audio: np.ndarray, out_dir: str, sample_rate: int, first_index: in
         path = os.path.join(out_dir, f"{prefix}{first_index + offset:0{digits}d}.wav")
         soundfile.write(path, clip, sample_rate, subtype="PCM_16")
         paths.append(path)
+    return paths
+
+
+def write_labelled(generator: Generator, latents: np.ndarray, out_dir: str, label_args: list[str] | None,
+                   walk: bool = False, batch_size: int = 64, print_fn: Callable[[str], None] | None = print
+                   ) -> list[str]:
+    """A conditional model's files: the latents rendered as each class asked for (by name or index; all
+    by default) into `<Class>_<index>.wav`. With `walk` (latents along an interpolation) one class is kept
+    along the way, and two classes are walked between as well (`<A>_to_<B>_<index>.wav`)."""
+    if not generator.classes:
+        raise UserError(f"{generator.source} is not label-conditional (trained without --data_labels): "
+                        "drop --generate_label.")
+    classes = generator.classes
+    ids = [parse_label(text, classes) for text in label_args] if label_args else list(range(len(classes)))
+    n = len(latents)
+    if walk and len(ids) == 2 and label_args:
+        weights = np.zeros((n, len(classes)), np.float32)
+        along = np.linspace(0.0, 1.0, n, dtype=np.float32)
+        weights[:, ids[0]] += 1.0 - along
+        weights[:, ids[1]] += along
+        prefix = f"{classes[ids[0]]}_to_{classes[ids[1]]}_"
+        if print_fn:
+            print_fn(f"Walking from {classes[ids[0]]} to {classes[ids[1]]} in {n} clips with {generator.source} "
+                     f"(step {generator.step})")
+        return write_wavs(generator, latents, out_dir, batch_size, prefix, print_fn, labels=weights)
+    if walk and label_args and len(ids) > 2:
+        raise UserError("With --generate_interp, --generate_label takes one class (kept along the walk) or two "
+                        f"(walked between), not {len(ids)}.")
+    if print_fn:
+        print_fn(f"Generating {n} clips of each of {', '.join(classes[i] for i in ids)} with {generator.source} "
+                 f"(step {generator.step})")
+    paths = []
+    for index in ids:
+        paths += write_wavs(generator, latents, out_dir, batch_size, f"{classes[index]}_", print_fn,
+                            labels=np.full(n, index, np.int32))
     return paths
 
 

@@ -11,7 +11,10 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import PhaseShuffle, inference_form, leaky_relu
+from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, inference_form, leaky_relu
+
+# Size of the generator's learned class embedding, concatenated with z (docs/differences.md).
+LABEL_EMBED_DIM = 50
 
 
 def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
@@ -38,11 +41,21 @@ class UpsamplingGenerator(keras.Model):
 
     dense → reshape → [batch norm] → ReLU → (upsampling conv → [batch norm] → ReLU)* → last conv → tanh
     → [post-processing filter]. Subclasses create the layers with `_make_layers` and own get_config.
+
+    With `num_classes` > 0 the generator is label-conditional: a learned class embedding is
+    concatenated with z before the dense layer, and `call` needs `labels` (int [batch], or class weights
+    [batch, num_classes] to mix classes). With 0 (the default) nothing is added: the model, its
+    variables and its outputs are exactly the unconditional ones.
     """
 
     def _make_layers(self, latent_dim: int, start_shape: tuple, upconvs: list, batchnorm: bool,
-                     post_filter: keras.layers.Layer | None = None) -> None:
-        self.latent_dim = latent_dim
+                     post_filter: keras.layers.Layer | None = None, num_classes: int = 0) -> None:
+        self.latent_dim, self.num_classes = latent_dim, num_classes
+        # Initialised U(−1, 1) like z itself, so the class speaks as loudly as the noise from the start.
+        self.label_embedding = None
+        if num_classes:
+            self.label_embedding = ClassEmbedding(num_classes, LABEL_EMBED_DIM,
+                                                  keras.initializers.RandomUniform(-1.0, 1.0), name="label_embedding")
         self.z_project = layers.Dense(int(np.prod(start_shape)), name="z_project")
         self.z_reshape = layers.Reshape(start_shape)
         self.z_project_bn = layers.BatchNormalization(name="z_project_bn") if batchnorm else None
@@ -52,6 +65,9 @@ class UpsamplingGenerator(keras.Model):
         self.pp_filt = post_filter
 
     def build(self, input_shape):
+        if self.label_embedding is not None:
+            build_layer(self.label_embedding, (input_shape[0],))
+            input_shape = (input_shape[0], input_shape[-1] + self.label_embedding.dim)
         shape = self.z_reshape.compute_output_shape(build_layer(self.z_project, input_shape))
         if self.z_project_bn is not None:
             build_layer(self.z_project_bn, shape)
@@ -73,7 +89,13 @@ class UpsamplingGenerator(keras.Model):
             shape = conv.compute_output_shape(shape)
         return forms
 
-    def call(self, z, training=False, upconvs=None):
+    def call(self, z, labels=None, training=False, upconvs=None):
+        if self.label_embedding is not None:
+            if labels is None:
+                raise ValueError(f"{self.name} is conditional on {self.num_classes} classes: pass labels")
+            z = ops.concatenate([z, ops.cast(self.label_embedding(labels), z.dtype)], axis=-1)
+        elif labels is not None:
+            raise ValueError(f"{self.name} is unconditional: it takes no labels")
         return self.from_projection(self.z_reshape(self.z_project(z)), training=training, upconvs=upconvs)
 
     def from_projection(self, x, training=False, upconvs=None):
@@ -97,9 +119,14 @@ class UpsamplingGenerator(keras.Model):
 
 class DownsamplingDiscriminator(keras.Model):
     """The critic both GANs share (SPEC §3.3, §4.5): (strided conv → [batch norm] → LeakyReLU(0.2) →
-    [phase shuffle])* → flatten → dense → one logit per example, shape [batch]."""
+    [phase shuffle])* → flatten → dense → one logit per example, shape [batch].
 
-    def _make_layers(self, downconvs: list, batchnorm: bool, phase_shuffles: list) -> None:
+    With `num_classes` > 0 it is a projection discriminator (Miyato & Koyama 2018): the logit gains
+    ⟨embed(y), flattened features⟩ and `call` needs `labels` [batch]; with 0 nothing is added."""
+
+    def _make_layers(self, downconvs: list, batchnorm: bool, phase_shuffles: list, num_classes: int = 0) -> None:
+        self.num_classes = num_classes
+        self.projection = ProjectionHead(num_classes, name="projection") if num_classes else None
         self.downconvs = downconvs
         self.downconv_bns = [layers.BatchNormalization(name=f"downconv_{i}_bn") if batchnorm and i > 0 else None
                              for i in range(len(downconvs))]
@@ -115,10 +142,26 @@ class DownsamplingDiscriminator(keras.Model):
                 build_layer(bn, shape)
             if shuffle is not None:  # no weights, but Keras under tf.distribute wants every layer built
                 build_layer(shuffle, shape)
-        build_layer(self.logit, build_layer(self.flatten, shape))
+        features_shape = build_layer(self.flatten, shape)
+        build_layer(self.logit, features_shape)
+        if self.projection is not None:
+            self.projection.build(features_shape)
         self.built = True
 
-    def call(self, x, training=False):
+    def call(self, x, labels=None, training=False):
+        features = self.features(x, training=training)
+        logit = ops.squeeze(self.logit(features), axis=-1)
+        if self.projection is not None:
+            if labels is None:
+                raise ValueError(f"{self.name} is conditional on {self.num_classes} classes: pass labels")
+            logit = logit + self.projection(features, labels)
+        elif labels is not None:
+            raise ValueError(f"{self.name} is unconditional: it takes no labels")
+        # Logits in float32 under mixed precision: the losses and the gradient penalty stay exact.
+        return ops.cast(logit, "float32")
+
+    def features(self, x, training=False):
+        """The penultimate features φ(x) [batch, features] that the output layer (and projection) read."""
         for conv, bn, shuffle in zip(self.downconvs, self.downconv_bns, self.phase_shuffles):
             x = conv(x)
             if bn is not None:
@@ -127,8 +170,7 @@ class DownsamplingDiscriminator(keras.Model):
             x = leaky_relu(x, 0.2)
             if shuffle is not None:
                 x = shuffle(x, training=training)
-        # Logits in float32 under mixed precision: the losses and the gradient penalty stay exact.
-        return ops.cast(ops.squeeze(self.logit(self.flatten(x)), axis=-1), "float32")
+        return self.flatten(x)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],)
@@ -140,7 +182,7 @@ class WaveGANGenerator(UpsamplingGenerator):
 
     def __init__(self, latent_dim: int = 100, slice_len: int = 16384, num_channels: int = 1,
                  dim: int = 64, kernel_len: int = 25, upsample: str = "zeros", batchnorm: bool = False,
-                 post_proc_filter: bool = False, post_proc_len: int = 512, **kwargs):
+                 post_proc_filter: bool = False, post_proc_len: int = 512, num_classes: int = 0, **kwargs):
         super().__init__(**kwargs)
         if upsample not in UPSAMPLES:
             raise ValueError(f"upsample must be one of {UPSAMPLES}, got {upsample!r}")
@@ -155,7 +197,7 @@ class WaveGANGenerator(UpsamplingGenerator):
         # channel, breaking multichannel models; it maps num_channels → num_channels here.
         post = (layers.Conv1D(num_channels, post_proc_len, padding="same", use_bias=False, name="pp_filt")
                 if post_proc_filter else None)
-        self._make_layers(latent_dim, (16, dim * multipliers[0]), upconvs, batchnorm, post)
+        self._make_layers(latent_dim, (16, dim * multipliers[0]), upconvs, batchnorm, post, num_classes)
 
     def _upsampling_conv(self, filters: int, stride: int, name: str) -> keras.layers.Layer:
         if self.upsample == "zeros":
@@ -170,7 +212,8 @@ class WaveGANGenerator(UpsamplingGenerator):
         return {**super().get_config(), "latent_dim": self.latent_dim, "slice_len": self.slice_len,
                 "num_channels": self.num_channels, "dim": self.dim, "kernel_len": self.kernel_len,
                 "upsample": self.upsample, "batchnorm": self.batchnorm,
-                "post_proc_filter": self.post_proc_filter, "post_proc_len": self.post_proc_len}
+                "post_proc_filter": self.post_proc_filter, "post_proc_len": self.post_proc_len,
+                "num_classes": self.num_classes}
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
@@ -178,7 +221,7 @@ class WaveGANDiscriminator(DownsamplingDiscriminator):
     """audio [batch, slice_len, num_channels] → one logit per example, shape [batch]."""
 
     def __init__(self, slice_len: int = 16384, num_channels: int = 1, dim: int = 64, kernel_len: int = 25,
-                 batchnorm: bool = False, phaseshuffle_rad: int = 2, **kwargs):
+                 batchnorm: bool = False, phaseshuffle_rad: int = 2, num_classes: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.slice_len, self.num_channels, self.dim = slice_len, num_channels, dim
         self.kernel_len, self.batchnorm, self.phaseshuffle_rad = kernel_len, batchnorm, phaseshuffle_rad
@@ -189,9 +232,9 @@ class WaveGANDiscriminator(DownsamplingDiscriminator):
         # Phase shuffle after the first four blocks only (SPEC §3.3).
         shuffles = [PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}") if phaseshuffle_rad > 0 and i < 4
                     else None for i in range(len(downconvs))]
-        self._make_layers(downconvs, batchnorm, shuffles)
+        self._make_layers(downconvs, batchnorm, shuffles, num_classes)
 
     def get_config(self):
         return {**super().get_config(), "slice_len": self.slice_len, "num_channels": self.num_channels,
                 "dim": self.dim, "kernel_len": self.kernel_len, "batchnorm": self.batchnorm,
-                "phaseshuffle_rad": self.phaseshuffle_rad}
+                "phaseshuffle_rad": self.phaseshuffle_rad, "num_classes": self.num_classes}

@@ -4,6 +4,8 @@ Meant to run beside training, on the CPU. The latents are drawn once and kept in
 `train_dir/preview/z.npy` (not a pickle); each new checkpoint gives `preview/<step:08d>.wav` (16-bit,
 all clips in a row, each followed by half a second of silence) and an audio summary `preview`, and
 with the post-processing filter its frequency response (`<step>_ppfilt.png`, image summary `pp_filt`).
+A label-conditional run is previewed class by class: the first preview_n / classes latents (at least
+one) rendered as each class, `preview/<step:08d>_<Class>.wav` and audio summaries `preview/<Class>`.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from wavegan.generate import fixed_latents
 PREVIEW_DIR = "preview"
 
 
-def render_preview(generator: keras.Model, kind: GanKind, latents: np.ndarray, sample_rate: int) -> np.ndarray:
+def render_preview(generator: keras.Model, kind: GanKind, latents: np.ndarray, sample_rate: int,
+                   labels: np.ndarray | None = None) -> np.ndarray:
     """int16 [n·(slice_len + sample_rate/2), channels]."""
-    audio = kind.renderer.to_audio(generator(latents, training=False), *kind.renderer.defaults)
+    given = {} if labels is None else {"labels": labels}
+    audio = kind.renderer.to_audio(generator(latents, training=False, **given), *kind.renderer.defaults)
     return np.asarray(quantize_int16(flatten_clips(audio, sample_rate // 2)))
 
 
@@ -35,6 +39,8 @@ def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, r
                        latents: np.ndarray, preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
     checkpoints.restore_generator(generator, checkpoint)
     step = checkpoints.checkpoint_step(checkpoint)
+    if run.data.classes:
+        return preview_by_class(generator, kind, step, run, latents, preview_dir, writer)
     audio = render_preview(generator, kind, latents, run.data.sample_rate)
     wav_path = os.path.join(preview_dir, f"{step:08d}.wav")
     soundfile.write(wav_path, audio, run.data.sample_rate, subtype="PCM_16")
@@ -48,6 +54,23 @@ def preview_checkpoint(generator: keras.Model, kind: GanKind, checkpoint: str, r
             tf.summary.image("pp_filt", image[None], max_outputs=1)
     writer.flush()
     return wav_path
+
+
+def preview_by_class(generator: keras.Model, kind: GanKind, step: int, run: RunConfig, latents: np.ndarray,
+                     preview_dir: str, writer: tf.summary.SummaryWriter) -> str:
+    """The conditional preview: the same latents as every class, one WAV and one summary per class."""
+    per_class = latents[: max(1, len(latents) // len(run.data.classes))]
+    paths = []
+    with writer.as_default(step=step):
+        for index, name in enumerate(run.data.classes):
+            audio = render_preview(generator, kind, per_class, run.data.sample_rate,
+                                   np.full(len(per_class), index, np.int32))
+            paths.append(os.path.join(preview_dir, f"{step:08d}_{name}.wav"))
+            soundfile.write(paths[-1], audio, run.data.sample_rate, subtype="PCM_16")
+            tf.summary.audio(f"preview/{name}", audio[None].astype(np.float32) / 32767.0, run.data.sample_rate,
+                             max_outputs=1)
+    writer.flush()
+    return ", ".join(paths)
 
 
 def open_follower(train_dir: str, kind: GanKind, subdir: str, n_latents: int):

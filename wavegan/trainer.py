@@ -2,8 +2,11 @@
 
 One iteration takes `disc_nupdates` fresh real batches, stacked batch-first as
 [batch, disc_nupdates, ...], runs one critic update on each (fresh z ~ U(−1, 1) every time), then one
-generator update. The step counter is the generator optimiser's `iterations`, as the original's
-global step counted generator updates only.
+generator update. Label-conditional models take (real, labels) batches: each critic step generates
+its fakes for the labels of its real batch (so real and fake share the class mix, and the penalty's
+interpolates have one label each, held fixed), and the generator step uses the first real batch's
+labels, a fresh draw of the class distribution the pipeline samples. The step counter is the generator
+optimiser's `iterations`, as the original's global step counted generator updates only.
 
 The random draws of an iteration (every z and every interpolation weight α) are made up front for the
 global batch (`iteration_noise`); under tf.distribute each replica takes its own slice of them, so a
@@ -63,6 +66,21 @@ class AdversarialTrainer(keras.Model):
         critic_z = keras.random.uniform((n, global_batch_size, self.latent_dim), -1.0, 1.0, seed=self.seed_generator)
         alpha = keras.random.uniform((n, global_batch_size), 0.0, 1.0, seed=self.seed_generator)
         return {"critic_z": critic_z, "alpha": alpha, "generator_z": self.sample_latents(global_batch_size)}
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the models are conditioned on; 0 for the unconditional GAN."""
+        return getattr(self.generator, "num_classes", 0)
+
+    def split_batch(self, data) -> tuple:
+        """A dataset element → (real, labels): labels [batch, disc_nupdates] (the class of every real slice)
+        when the models are conditional, None otherwise."""
+        if not self.num_classes:
+            return data, None
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise ValueError("a conditional trainer needs (real, labels) batches, as make_train_dataset makes "
+                             "with labels")
+        return data[0], data[1]
 
     def check_real(self, real) -> None:
         if len(real.shape) < 3 or real.shape[1] != self.disc_nupdates:

@@ -1,6 +1,6 @@
 """The adversarial train step for the JAX backend: stateless, both optimisers, nested jax.grad.
 
-`make_step(trainer)` returns a pure function (state, real, noise) → (state, logs) computing exactly
+`make_step(trainer)` returns a pure function (state, real, noise[, labels]) → (state, logs) computing exactly
 what `trainer_tf.iteration` computes (same losses, same metrics, same update order), with the
 gradient penalty's input gradient taken by an inner `jax.grad` inside the critic loss that the outer
 `jax.value_and_grad` differentiates. `fit` drives it under jax.jit on numpy batches and writes the
@@ -48,15 +48,16 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
                          "use --train_precision float32 or mixed_bfloat16 with KERAS_BACKEND=jax.")
     generator, discriminator, loss_name = trainer.generator, trainer.discriminator, trainer.loss_name
 
-    def critic_step(state: dict, real, z, alpha):
+    def critic_step(state: dict, real, z, alpha, labels=None):
+        given = {} if labels is None else {"labels": labels}  # as trainer_tf.critic_step
         fake, g_non_trainable = generator.stateless_call(state["g_trainable"], state["g_non_trainable"], z,
-                                                         training=True)
+                                                         training=True, **given)
 
         def critic_loss(d_trainable, d_non_trainable):
             real_logits, d_non_trainable = discriminator.stateless_call(d_trainable, d_non_trainable, real,
-                                                                        training=True)
+                                                                        training=True, **given)
             fake_logits, d_non_trainable = discriminator.stateless_call(d_trainable, d_non_trainable, fake,
-                                                                        training=True)
+                                                                        training=True, **given)
             d_loss = losses.discriminator_loss(loss_name, real_logits, fake_logits)
             penalty = jnp.zeros((), jnp.float32)
             if loss_name == "wgan-gp":
@@ -64,7 +65,7 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
 
                 def logit_sum(x, non_trainable):
                     logits, non_trainable = discriminator.stateless_call(d_trainable, non_trainable, x,
-                                                                         training=True)
+                                                                         training=True, **given)
                     return jnp.sum(logits), non_trainable
 
                 input_gradients, d_non_trainable = jax.grad(logit_sum, has_aux=True)(interpolates, d_non_trainable)
@@ -83,11 +84,13 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
                  "d_non_trainable": d_non_trainable, "d_optimizer": d_optimizer}
         return state, d_loss, penalty, wasserstein
 
-    def generator_step(state: dict, z):
+    def generator_step(state: dict, z, labels=None):
+        given = {} if labels is None else {"labels": labels}
+
         def generator_loss(g_trainable, g_non_trainable, d_non_trainable):
-            fake, g_non_trainable = generator.stateless_call(g_trainable, g_non_trainable, z, training=True)
+            fake, g_non_trainable = generator.stateless_call(g_trainable, g_non_trainable, z, training=True, **given)
             fake_logits, d_non_trainable = discriminator.stateless_call(state["d_trainable"], d_non_trainable, fake,
-                                                                        training=True)
+                                                                        training=True, **given)
             return losses.generator_loss(loss_name, fake_logits), (g_non_trainable, d_non_trainable)
 
         (g_loss, (g_non_trainable, d_non_trainable)), grads = jax.value_and_grad(generator_loss, has_aux=True)(
@@ -97,11 +100,12 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
         return {**state, "g_trainable": g_trainable, "g_non_trainable": g_non_trainable,
                 "d_non_trainable": d_non_trainable, "g_optimizer": g_optimizer}, g_loss
 
-    def step(state: dict, real, noise: dict):
+    def step(state: dict, real, noise: dict, labels=None):
         for i in range(trainer.disc_nupdates):
+            labels_i = None if labels is None else labels[:, i]
             state, d_loss, penalty, wasserstein = critic_step(state, real[:, i], noise["critic_z"][i],
-                                                              noise["alpha"][i])
-        state, g_loss = generator_step(state, noise["generator_z"])
+                                                              noise["alpha"][i], labels_i)
+        state, g_loss = generator_step(state, noise["generator_z"], None if labels is None else labels[:, 0])
         return state, {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": penalty, "wasserstein": wasserstein}
 
     return step
@@ -130,10 +134,12 @@ def fit(trainer: AdversarialTrainer, x: Iterable, epochs: int = 1, steps_per_epo
             except StopIteration:
                 trainer.stop_training = True
                 break
+            real, labels = trainer.split_batch(real)
             trainer.check_real(real)
             callback_list.on_train_batch_begin(batch_index)
             noise = trainer.iteration_noise(real.shape[0])
-            state, step_logs = step(get_state(trainer), jnp.asarray(real), noise)
+            extra = () if labels is None else (jnp.asarray(labels),)
+            state, step_logs = step(get_state(trainer), jnp.asarray(real), noise, *extra)
             set_state(trainer, state)
             logs = {name: float(np.asarray(value)) for name, value in step_logs.items()}
             callback_list.on_train_batch_end(batch_index, logs)

@@ -36,11 +36,12 @@ def local_noise(noise: dict, replica, replicas: int, local_batch: int) -> dict:
 
 def train_step(trainer: AdversarialTrainer, real) -> dict:
     """One iteration on this replica's real data [local batch, disc_nupdates, ...]."""
+    real, labels = trainer.split_batch(real)
     trainer.check_real(real)
     replica, replicas = replica_position()
     local_batch = real.shape[0]
     noise = local_noise(trainer.iteration_noise(local_batch * replicas), replica, replicas, local_batch)
-    logs = iteration(trainer, real, noise, replicas)
+    logs = iteration(trainer, real, noise, replicas, labels)
     if replicas > 1:  # every replica reports the global mean, whatever reduction fit() applies
         context = tf.distribute.get_replica_context()
         logs = {name: context.all_reduce(tf.distribute.ReduceOp.MEAN, value) for name, value in logs.items()}
@@ -50,29 +51,32 @@ def train_step(trainer: AdversarialTrainer, real) -> dict:
     return logs
 
 
-def iteration(trainer: AdversarialTrainer, real, noise: dict, replicas: int = 1) -> dict:
-    """`disc_nupdates` critic steps then one generator step, with the given noise (see iteration_noise)."""
+def iteration(trainer: AdversarialTrainer, real, noise: dict, replicas: int = 1, labels=None) -> dict:
+    """`disc_nupdates` critic steps then one generator step, with the given noise (see iteration_noise).
+
+    `labels` [batch, disc_nupdates]: the classes of the real slices, for conditional models."""
     for i in range(trainer.disc_nupdates):
         d_loss, penalty, wasserstein = critic_step(trainer, real[:, i], noise["critic_z"][i], noise["alpha"][i],
-                                                   replicas)
-    g_loss = generator_step(trainer, noise["generator_z"], replicas)
+                                                   replicas, None if labels is None else labels[:, i])
+    g_loss = generator_step(trainer, noise["generator_z"], replicas, None if labels is None else labels[:, 0])
     return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": penalty, "wasserstein": wasserstein}
 
 
-def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1):
+def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1, labels=None):
     generator, discriminator = trainer.generator, trainer.discriminator
+    given = {} if labels is None else {"labels": labels}  # conditional: fakes of the real batch's classes
     # G in training mode, as in the original, so batch-norm statistics follow every G pass.
-    fake = generator(z, training=True)
+    fake = generator(z, training=True, **given)
     with tf.GradientTape() as tape:
-        real_logits = discriminator(real, training=True)
-        fake_logits = discriminator(fake, training=True)
+        real_logits = discriminator(real, training=True, **given)
+        fake_logits = discriminator(fake, training=True, **given)
         d_loss = losses.discriminator_loss(trainer.loss_name, real_logits, fake_logits)
         penalty = ops.zeros(())
         if trainer.loss_name == "wgan-gp":
             interpolates = real + broadcast_alpha(alpha, len(real.shape)) * (fake - real)
             with tf.GradientTape() as penalty_tape:
                 penalty_tape.watch(interpolates)
-                interp_logits = discriminator(interpolates, training=True)
+                interp_logits = discriminator(interpolates, training=True, **given)  # labels held fixed
             # The interpolates are float32, so is the gradient and the penalty, whatever the policy.
             penalty = losses.gradient_penalty(penalty_tape.gradient(interp_logits, interpolates))
             d_loss = d_loss + losses.GP_WEIGHT * penalty
@@ -85,9 +89,10 @@ def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1):
     return d_loss, penalty, wasserstein
 
 
-def generator_step(trainer: AdversarialTrainer, z, replicas: int = 1):
+def generator_step(trainer: AdversarialTrainer, z, replicas: int = 1, labels=None):
+    given = {} if labels is None else {"labels": labels}
     with tf.GradientTape() as tape:
-        fake_logits = trainer.discriminator(trainer.generator(z, training=True), training=True)
+        fake_logits = trainer.discriminator(trainer.generator(z, training=True, **given), training=True, **given)
         g_loss = losses.generator_loss(trainer.loss_name, fake_logits)
         scaled_g_loss = trainer.g_optimizer.scale_loss(g_loss / replicas)
     g_vars = trainer.generator.trainable_variables

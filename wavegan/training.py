@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan import callbacks as cbs
-from wavegan import checkpoints, data, distribute, export, losses, precision
+from wavegan import checkpoints, data, distribute, export, labels, losses, precision
 from wavegan.audio import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
@@ -38,6 +38,8 @@ def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_
     info = {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
             "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
     info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
+    if run.data.classes:  # the SavedModel's signatures then take a `label` beside z
+        info["classes"] = list(run.data.classes)
     return export.export_generator(generator, export_dir, info, kind.renderer)
 
 
@@ -180,7 +182,9 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         return int(step.numpy())
 
     batch = run.train.batch_size
-    dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input)
+    file_labels = labels.file_label_ids(files, run.data) if run.data.classes else None
+    dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input,
+                                      labels=file_labels, balance=run.train.label_balance)
     export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
 
     def refresh_export(path: str, saved_step: int) -> None:
@@ -198,12 +202,13 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         writer = tf.summary.create_file_writer(train_dir)
         # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
         # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
-        summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER)
+        summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER,
+                                                labels=file_labels)
         summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
         callbacks[2:2] = [
             cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
             cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
-                               summary_real, run.data.sample_rate, kind)]
+                               summary_real, run.data.sample_rate, kind, classes=run.data.classes)]
     if max_steps is not None:
         callbacks.insert(1, cbs.StopAtStep(step, max_steps))
     steps_per_epoch = STEPS_PER_FIT_EPOCH if remaining is None else min(STEPS_PER_FIT_EPOCH, remaining)

@@ -228,6 +228,10 @@ def run_web_mode(train_dir: str, kind, checkpoint: str | None, out_dir: str, ser
         raise UserError(f"The web export supports WaveGAN runs only ({train_dir} is a {kind.name} run, whose "
                         "Griffin-Lim loop does not export to the browser); use `generate` to write WAV files instead.")
     generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
+    if run.data.classes:
+        raise UserError(f"The web export supports unconditional runs only ({train_dir} is conditional on "
+                        f"{len(run.data.classes)} classes); use `generate --generate_label` to write WAV files "
+                        "instead.")
     folder = write_web_folder(generator, run_facts(run, step), out_dir)
     size = os.path.getsize(os.path.join(folder, MODEL_FILE))
     print_fn(f"Exported step {step} to {folder} (model {size / 1e6:.1f} MB). "

@@ -1,0 +1,387 @@
+"""Label conditioning (issue 17): the unconditional models are untouched, the conditional ones add exactly
+a class embedding with z (G) and a projection head (D), labels come from folders or name prefixes."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from specgan.models import SpecGANDiscriminator, SpecGANGenerator
+from tests.audio_fixtures import write
+from wavegan import checkpoints, data, labels, losses, trainer_tf
+from wavegan.audio import AudioFileInfo
+from wavegan.config import DataConfig, RunConfig, TrainConfig, WaveGANConfig, save_run_config
+from wavegan.errors import UserError
+from wavegan.models import LABEL_EMBED_DIM, WaveGANDiscriminator, WaveGANGenerator
+from wavegan.trainer import AdversarialTrainer
+
+Z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
+
+
+def built(model, shape):
+    model.build(shape)
+    return model
+
+
+def tiny_pair(num_classes=0, **kwargs):
+    g = built(WaveGANGenerator(dim=4, num_classes=num_classes, name="G"), (None, 100))
+    d = built(WaveGANDiscriminator(dim=4, num_classes=num_classes, name="D", **kwargs), (None, 16384, 1))
+    return g, d
+
+
+# --- labels off: the unconditional model, as before the change --------------------------------------
+
+# Recorded with main at 4bfc563 (before conditioning existed): the variable paths of a dim-4 WaveGAN
+# and one TensorFlow train step from seed 1 (see test_unconditional_train_step_is_unchanged).
+UNCONDITIONAL_PATHS = (
+    ["G/upconv_0/bias", "G/upconv_0/kernel", "G/upconv_1/bias", "G/upconv_1/kernel", "G/upconv_2/bias",
+     "G/upconv_2/kernel", "G/upconv_3/bias", "G/upconv_3/kernel", "G/upconv_4/bias", "G/upconv_4/kernel",
+     "G/z_project/bias", "G/z_project/kernel"],
+    ["D/downconv_0/bias", "D/downconv_0/kernel", "D/downconv_1/bias", "D/downconv_1/kernel", "D/downconv_2/bias",
+     "D/downconv_2/kernel", "D/downconv_3/bias", "D/downconv_3/kernel", "D/downconv_4/bias", "D/downconv_4/kernel",
+     "D/output/bias", "D/output/kernel"])
+UNCONDITIONAL_STEP = {"d_loss": 8.407072067260742, "g_loss": -0.00032696229754947126,
+                      "gradient_penalty": 0.8502044081687927, "wasserstein": 0.0949714332818985}
+UNCONDITIONAL_ABS_SUMS = (5714.6962890625, 1995.1712646484375)
+
+
+def test_labels_off_keeps_the_checkpoint_keys():
+    g, d = tiny_pair()
+    assert (sorted(checkpoints.variables_by_path(g)), sorted(checkpoints.variables_by_path(d))) == UNCONDITIONAL_PATHS
+
+
+def test_unconditional_train_step_is_unchanged():
+    keras.utils.set_random_seed(1)
+    g, d = WaveGANGenerator(dim=4, name="G"), WaveGANDiscriminator(dim=4, name="D")
+    trainer = AdversarialTrainer(g, d, 100, 2, seed=3)
+    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+    trainer.build_for_training((16384, 1))
+    real = np.random.RandomState(0).uniform(-1, 1, (4, 2, 16384, 1)).astype("float32")
+    logs = trainer_tf.train_step(trainer, real)
+    for name, value in UNCONDITIONAL_STEP.items():
+        np.testing.assert_allclose(float(logs[name]), value, rtol=1e-4, atol=1e-6)
+    sums = [sum(float(np.abs(v.numpy()).sum()) for v in m.trainable_variables) for m in (g, d)]
+    np.testing.assert_allclose(sums, UNCONDITIONAL_ABS_SUMS, rtol=1e-5)
+
+
+def test_a_conditional_model_without_its_class_pathway_is_the_unconditional_model():
+    """Same weights everywhere else, the class pathway zeroed: identical outputs for every label."""
+    g_u, d_u = tiny_pair(phaseshuffle_rad=0)
+    g_c, d_c = tiny_pair(3, phaseshuffle_rad=0)
+    for source, target in ((g_u, g_c), (d_u, d_c)):
+        own = checkpoints.variables_by_path(source)
+        for path, var in checkpoints.variables_by_path(target).items():
+            if path == "G/z_project/kernel":  # rows 0..99 read z, the rest the class embedding
+                var.assign(np.concatenate([own[path].numpy(), np.zeros((LABEL_EMBED_DIM, 1024), np.float32)]))
+            elif path in own:
+                var.assign(own[path].numpy())
+            else:
+                assert path in ("G/label_embedding/embeddings", "D/projection/embeddings")
+    d_c.projection.embeddings.assign(np.zeros_like(d_c.projection.embeddings.numpy()))
+    audio = g_u(Z).numpy()
+    logits = d_u(audio).numpy()
+    for label in range(3):
+        y = np.full(3, label)
+        np.testing.assert_array_equal(g_c(Z, labels=y).numpy(), audio)
+        np.testing.assert_array_equal(d_c(audio, labels=y).numpy(), logits)
+
+
+def test_unconditional_models_refuse_labels_and_conditional_ones_need_them():
+    g_u, d_u = tiny_pair()
+    g_c, d_c = tiny_pair(2)
+    with pytest.raises(ValueError, match="takes no labels"):
+        g_u(Z, labels=np.zeros(3, np.int32))
+    with pytest.raises(ValueError, match="pass labels"):
+        g_c(Z)
+    with pytest.raises(ValueError, match="pass labels"):
+        d_c(np.zeros((1, 16384, 1), np.float32))
+
+
+# --- labels on: shapes, parameters, projection --------------------------------------------------------
+
+@pytest.mark.parametrize("classes", [2, 10])
+def test_conditional_shapes_and_parameter_counts(classes):
+    g_u, d_u = tiny_pair()
+    g_c, d_c = tiny_pair(classes)
+    dense_units = 16 * 16 * 4  # SPEC §3.2: z_project → [16, 16·d]; D's last layer: 16 steps × 16·d channels
+    # G: a [classes, 50] table and 50 more input rows of z_project; D: one [classes, 16·16·d] table.
+    assert g_c.count_params() - g_u.count_params() == classes * LABEL_EMBED_DIM + LABEL_EMBED_DIM * dense_units
+    assert d_c.count_params() - d_u.count_params() == classes * dense_units
+    y = np.arange(3) % classes
+    audio = g_c(Z, labels=y, training=True)
+    assert tuple(audio.shape) == (3, 16384, 1)
+    assert tuple(d_c(audio, labels=y, training=True).shape) == (3,)
+
+
+def test_specgan_conditions_the_same_way():
+    g = built(SpecGANGenerator(dim=2, num_classes=3), (None, 100))
+    d = built(SpecGANDiscriminator(dim=2, num_classes=3), (None, 128, 128, 1))
+    spectrograms = g(Z, labels=np.array([0, 1, 2]))
+    assert tuple(spectrograms.shape) == (3, 128, 128, 1)
+    assert tuple(d(spectrograms, labels=np.array([2, 1, 0])).shape) == (3,)
+    assert d.projection.embeddings.shape == (3, 4 * 4 * 2 * 16)  # SPEC §4.5: 128 → 4 after five strides of 2
+
+
+def test_projection_changes_the_logit_only_through_the_embedding():
+    _, d = tiny_pair(4, phaseshuffle_rad=0)
+    x = np.random.default_rng(1).uniform(-1, 1, (5, 16384, 1)).astype(np.float32)
+    features = d.features(x).numpy()
+    table = d.projection.embeddings.numpy()
+    base = d(x, labels=np.zeros(5, np.int32)).numpy()
+    for label in range(1, 4):
+        logits = d(x, labels=np.full(5, label)).numpy()
+        # Miyato & Koyama: logit(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩, so the change is ⟨e_y − e_0, φ(x)⟩.
+        np.testing.assert_allclose(logits - base, features @ (table[label] - table[0]), rtol=1e-4, atol=1e-4)
+    # Equal embedding rows: the label makes no difference at all.
+    d.projection.embeddings.assign(np.repeat(table[:1], 4, axis=0))
+    np.testing.assert_array_equal(d(x, labels=np.full(5, 3)).numpy(), d(x, labels=np.zeros(5, np.int32)).numpy())
+
+
+def test_class_weights_mix_embeddings_and_one_hot_weights_pick_a_class():
+    g, _ = tiny_pair(3)
+    one_hot = np.eye(3, dtype=np.float32)[[2, 0, 1]]
+    np.testing.assert_array_equal(g(Z, labels=one_hot).numpy(), g(Z, labels=np.array([2, 0, 1])).numpy())
+    half = g.label_embedding(np.array([[0.5, 0.5, 0.0]], np.float32)).numpy()
+    table = g.label_embedding.embeddings.numpy()
+    np.testing.assert_allclose(half[0], (table[0] + table[1]) / 2, rtol=1e-6)
+
+
+def test_conditional_train_step_updates_the_class_pathway_and_keeps_the_penalty_per_label():
+    keras.utils.set_random_seed(0)
+    g, d = WaveGANGenerator(dim=4, num_classes=3), WaveGANDiscriminator(dim=4, num_classes=3, phaseshuffle_rad=0)
+    trainer = AdversarialTrainer(g, d, 100, 2, seed=0)
+    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+    trainer.build_for_training((16384, 1))
+    before = (g.label_embedding.embeddings.numpy(), d.projection.embeddings.numpy())
+    real = np.random.default_rng(0).uniform(-0.5, 0.5, (4, 2, 16384, 1)).astype(np.float32)
+    y = np.array([[0, 1], [1, 2], [2, 0], [0, 0]], np.int32)
+    noise = trainer.iteration_noise(4)
+    # The critic's penalty, by hand: D's input gradient at the interpolates, for the real batch's labels.
+    fake = g(noise["critic_z"][0], labels=y[:, 0], training=True)
+    interpolates = tf.constant(real[:, 0] + noise["alpha"][0].numpy()[:, None, None] * (fake.numpy() - real[:, 0]))
+    with tf.GradientTape() as tape:
+        tape.watch(interpolates)
+        logits = d(interpolates, labels=y[:, 0], training=True)
+    expected = losses.gradient_penalty(tape.gradient(logits, interpolates))
+    _, penalty, _ = trainer_tf.critic_step(trainer, tf.constant(real[:, 0]), noise["critic_z"][0],
+                                           noise["alpha"][0], labels=tf.constant(y[:, 0]))
+    np.testing.assert_allclose(float(penalty), float(expected), rtol=1e-4)
+    logs = trainer_tf.train_step(trainer, (tf.constant(real), tf.constant(y)))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert not np.array_equal(before[0], g.label_embedding.embeddings.numpy())
+    assert not np.array_equal(before[1], d.projection.embeddings.numpy())
+    with pytest.raises(ValueError, match="real, labels"):
+        trainer_tf.train_step(trainer, tf.constant(real))
+
+
+# --- labels of files ----------------------------------------------------------------------------------
+
+def test_prefix_labels_are_the_name_up_to_the_first_underscore(tmp_path):
+    root = str(tmp_path)
+    assert labels.class_name(f"{root}/x/Seven_0a2b_nohash_1.wav", root, "prefix") == "Seven"
+    assert labels.class_name(f"{root}/kick.wav", root, "prefix") is None
+    assert labels.class_name(f"{root}/_odd.wav", root, "prefix") is None
+    paths = [f"{root}/Two_1.wav", f"{root}/sub/Seven_2.wav", f"{root}/Two_3.wav", f"{root}/noclass.wav"]
+    assert labels.discover_classes(paths, root, "prefix") == ["Seven", "Two"]
+
+
+def test_folder_labels_are_the_parent_folder(tmp_path):
+    root = str(tmp_path)
+    assert labels.class_name(f"{root}/kick/a_b.wav", root, "folder") == "kick"
+    assert labels.class_name(f"{root}/drums/snare/1.wav", root, "folder") == "snare"
+    assert labels.class_name(f"{root}/loose.wav", root, "folder") is None
+    assert labels.discover_classes([f"{root}/snare/1.wav", f"{root}/kick/2.wav"], root, "folder") == ["kick", "snare"]
+    with pytest.raises(UserError, match="only the class 'kick'.*two or more"):
+        labels.discover_classes([f"{root}/kick/1.wav", f"{root}/loose.wav"], root, "folder")
+
+
+def test_labels_by_name_or_index():
+    classes = ["Five", "Seven", "Two"]
+    assert [labels.parse_label(t, classes) for t in ("seven", "Two", "0", "2")] == [1, 2, 0, 2]
+    for bad in ("Nine", "3", "-1"):
+        with pytest.raises(UserError, match="Five, Seven, Two or an index from 0 to 2"):
+            labels.parse_label(bad, classes)
+
+
+def info(path: str, frames: int) -> AudioFileInfo:
+    return AudioFileInfo(path=path, frames=frames, sample_rate=16000, channels=1, format="WAV", subtype="PCM_16")
+
+
+def test_unmatched_files_are_named_and_classes_without_audio_refused(tmp_path, caplog):
+    root = str(tmp_path)
+    cfg = DataConfig(data_dir=root, labels="folder", classes=["kick", "snare"])
+    files = [info(f"{root}/kick/1.wav", 20000), info(f"{root}/snare/1.wav", 20000), info(f"{root}/loose.wav", 20000)]
+    kept = labels.usable_files(files, cfg)
+    assert [f.path for f in kept] == [f"{root}/kick/1.wav", f"{root}/snare/1.wav"]
+    assert f"{root}/loose.wav" in caplog.text and "match no class" in caplog.text
+    short = [info(f"{root}/kick/1.wav", 20000), info(f"{root}/snare/1.wav", 100)]  # < one slice, no pad_end
+    with pytest.raises(UserError, match="class snare of this run has no usable audio"):
+        labels.usable_files(short, cfg)
+    np.testing.assert_array_equal(labels.file_label_ids(kept, cfg), [0, 1])
+
+
+def test_resume_with_another_label_set_is_refused(tmp_path):
+    def run(classes, mode="prefix"):
+        return RunConfig("wavegan", DataConfig(data_dir="d", labels=mode, classes=classes), WaveGANConfig(dim=4),
+                         TrainConfig())
+
+    train_dir = str(tmp_path)
+    save_run_config(train_dir, run(["Five", "Two"]))
+    save_run_config(train_dir, run(["Five", "Two"]))  # the same set resumes
+    with open(os.path.join(train_dir, "config.json")) as f:
+        assert json.load(f)["data"]["classes"] == ["Five", "Two"]
+    with pytest.raises(UserError, match=r"trained with 2 classes \(Five, Two\) but this run has 3 classes "
+                                        r"\(Five, Nine, Two\): resume with --data_labels prefix"):
+        save_run_config(train_dir, run(["Five", "Nine", "Two"]))
+    with pytest.raises(UserError, match="but this run has no labels"):
+        save_run_config(train_dir, run([], ""))
+
+
+def test_labelled_pipeline_pairs_every_slice_with_its_file_class(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "SHUFFLE_BUFFER_EXAMPLES", 64)  # a small buffer fills fast; same semantics
+    # Class c's files hold the constant (c + 1) / 8, so a slice's content names its class.
+    files, ids = [], []
+    for c, count in ((0, 1), (1, 3), (2, 2)):
+        for i in range(count):
+            path = write(str(tmp_path / f"C{c}_{i}.wav"), np.full((300, 1), (c + 1) / 8, np.float32), 16000)
+            files.append(info(path, 300))
+            ids.append(c)
+    cfg = DataConfig(data_dir=str(tmp_path), slice_len=16384, first_slice=True, normalize=False,
+                     labels="prefix", classes=["C0", "C1", "C2"]).resolved()
+    examples = data.example_dataset(files, cfg, shuffle_buffer=64, labels=ids)
+    batches = data.batch_dataset(examples, 4, 2).take(10)
+    seen = []
+    for audio, y in batches.as_numpy_iterator():
+        assert audio.shape == (4, 2, 16384, 1) and y.shape == (4, 2)
+        np.testing.assert_allclose(audio[..., 0, 0], (y + 1) / 8, atol=1e-4)
+        seen += y.ravel().tolist()
+    share = np.bincount(seen, minlength=3) / len(seen)
+    np.testing.assert_allclose(share, [1 / 6, 3 / 6, 2 / 6], atol=0.12)  # as often as the data has each
+    balanced = data.batch_dataset(data.balanced_example_dataset(files, cfg, ids, 3), 8, 1).take(30)
+    seen = np.concatenate([y.ravel() for _, y in balanced.as_numpy_iterator()])
+    np.testing.assert_allclose(np.bincount(seen, minlength=3) / len(seen), [1 / 3] * 3, atol=0.08)
+
+
+# --- after training: the SavedModel, and the scripts end to end ----------------------------------------
+
+def test_saved_model_takes_a_label_beside_z(tmp_path):
+    from wavegan import export
+    from wavegan.gan import Renderer
+
+    g, _ = tiny_pair(3)
+    out = export.export_generator(g, str(tmp_path / "saved"), {"latent_dim": 100, "classes": ["a", "b", "c"]},
+                                  Renderer())
+    signatures = tf.saved_model.load(out).signatures
+    inputs = signatures["serving_default"].structured_input_signature[1]
+    assert set(inputs) == {"z", "label"} and inputs["label"].dtype == tf.int32
+    assert "label" in signatures["sample"].structured_input_signature[1]
+    assert "label" in signatures["flat"].structured_input_signature[1]
+    y = np.array([2, 0, 1], np.int32)
+    expected = g(Z, labels=y).numpy()
+    served = signatures["serving_default"](z=tf.constant(Z), label=tf.constant(y))["G_z"].numpy()
+    # The export runs the faster inference forms of the upsampling layers: equal up to float rounding.
+    np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-7)
+    mixed = signatures["mix"](z=tf.constant(Z), label_weights=tf.constant(np.eye(3, dtype=np.float32)[y]))["G_z"]
+    np.testing.assert_array_equal(mixed.numpy(), served)
+    other = signatures["serving_default"](z=tf.constant(Z), label=tf.constant((y + 1) % 3))["G_z"].numpy()
+    assert np.abs(other - served).max() > 1e-3 * np.abs(served).max()  # the label input is used
+    assert export.read_export_info(out)["classes"] == ["a", "b", "c"]
+
+
+def wavegan(*args, check=True):
+    from tests import helpers
+
+    return helpers.run_script("train_wavegan.py", *args, check=check)
+
+
+@pytest.mark.slow
+def test_conditional_wavegan_end_to_end(tmp_path):
+    """Train with --data_labels prefix, then generate by name and index, walk between classes, preview,
+    score against the digit classifier, and refuse a resume whose data has another label set."""
+    from tests import helpers
+
+    corpus = tmp_path / "data"
+    for c, word in enumerate(("One", "Two", "Three")):
+        for i in range(3):
+            tone = 0.5 * np.sin(2 * np.pi * (200 + 150 * c + 10 * i) * np.arange(8000) / 16000)
+            write(str(corpus / f"{word}_{i}.wav"), tone[:, None].astype(np.float32), 16000)
+    write(str(corpus / "unlabelled.wav"), np.zeros((8000, 1), np.float32), 16000)
+    train_dir = str(tmp_path / "run")
+    flags = ["--data_dir", str(corpus), "--data_first_slice", "--data_pad_end", "--data_labels", "prefix",
+             "--train_max_steps", "2", *helpers.TINY]
+    proc = wavegan("train", train_dir, *flags)
+    assert "3 classes by prefix: 0 One (3 files), 1 Three (3 files), 2 Two (3 files)" in proc.stderr
+    assert "unlabelled.wav" in proc.stderr and "match no class" in proc.stderr
+    with open(os.path.join(train_dir, "config.json")) as f:
+        assert json.load(f)["data"]["classes"] == ["One", "Three", "Two"]
+    tags = helpers.event_tags(train_dir)
+    assert {"G_z/One", "G_z/Three", "G_z/Two"} <= set(tags)
+
+    out = str(tmp_path / "gen")
+    wavegan("generate", train_dir, "--generate_n", "2", "--generate_label", "two,1", "--generate_dir", out)
+    assert sorted(os.listdir(out)) == ["Three_00000.wav", "Three_00001.wav", "Three_z.npy",
+                                       "Two_00000.wav", "Two_00001.wav", "Two_z.npy"]
+    saved = os.path.join(train_dir, "infer", "saved_model")
+    walk = str(tmp_path / "walk")
+    wavegan("generate", train_dir, "--generate_from", saved, "--generate_n", "3", "--generate_dir", walk,
+            "--generate_interp", os.path.join(out, "Two_z.npy"), "--generate_label", "One,Two")
+    assert sorted(os.listdir(walk))[:3] == ["One_to_Two_00000.wav", "One_to_Two_00001.wav", "One_to_Two_00002.wav"]
+    everything = str(tmp_path / "all")
+    wavegan("generate", saved, "--generate_n", "1", "--generate_dir", everything)
+    assert sorted(p for p in os.listdir(everything) if p.endswith(".wav")) == [
+        "One_00000.wav", "Three_00000.wav", "Two_00000.wav"]
+    bad = wavegan("generate", train_dir, "--generate_label", "Nine", check=False)
+    assert bad.returncode == 2 and "'Nine' is not a class of this model" in bad.stderr
+
+    wavegan("preview", train_dir, "--preview_once", "--preview_n", "3")
+    assert sorted(p for p in os.listdir(os.path.join(train_dir, "preview")) if p.endswith(".wav")) == [
+        "00000002_One.wav", "00000002_Three.wav", "00000002_Two.wav"]
+
+    scores = str(tmp_path / "scores.json")
+    helpers.run_script("-m eval.score", "--classifier", os.path.join(helpers.REPO, "eval", "digits_classifier.keras"),
+                       "--model", train_dir, "--n", "30", "--k", "3", "--json", scores)
+    with open(scores) as f:
+        row = json.load(f)[train_dir]
+    assert 0.0 <= row["accuracy"] <= 1.0 and row["n"] == 30
+
+    write(str(corpus / "Four_0.wav"), np.zeros((8000, 1), np.float32) + 0.1, 16000)
+    refused = wavegan("train", train_dir, *flags, check=False)
+    assert refused.returncode == 2
+    assert "was trained with 3 classes (One, Three, Two) but this run has 4 classes" in refused.stderr
+
+
+@pytest.mark.slow
+def test_jax_conditional_step_agrees_with_tensorflow(tmp_path):
+    """trainer_jax runs the conditional model too, computing what trainer_tf computes."""
+    import subprocess
+    import sys
+
+    from tests import helpers
+    from tests.jax_step_run import tiny_trainer, weights
+
+    trainer = tiny_trainer("wgan-gp", num_classes=3)
+    real = np.random.default_rng(0).uniform(-0.5, 0.5, (3, 2, 16384, 1)).astype(np.float32)
+    y = np.array([[0, 1], [2, 2], [1, 0]], np.int32)
+    noise = {k: v.numpy() for k, v in trainer.iteration_noise(3).items()}
+    inputs, outputs = str(tmp_path / "in.npz"), str(tmp_path / "out.npz")
+    np.savez(inputs, real=real, labels=y, **noise, **weights(trainer))
+    subprocess.run([sys.executable, os.path.join(helpers.REPO, "tests", "jax_step_run.py"), inputs, outputs,
+                    "wgan-gp", "3"], env=dict(helpers.script_env(), KERAS_BACKEND="jax"), check=True, timeout=600)
+    jax_results = np.load(outputs)
+    logs = tf.function(lambda r, n, labels: trainer_tf.iteration(trainer, r, n, labels=labels))(
+        tf.constant(real), noise, tf.constant(y))
+    for name, value in logs.items():
+        np.testing.assert_allclose(float(jax_results[f"log/{name}"]), float(value), rtol=1e-4, atol=1e-5)
+    tf_weights = weights(trainer)
+    differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
+    assert np.mean(differences > 1e-6) < 1e-3 and differences.max() < 2.5e-4  # as the unconditional test
+    assert int(jax_results["fit_step"]) == 3 and np.all(np.isfinite(jax_results["fit_d_loss"]))
+
+
+def test_label_balance_without_labels_is_refused():
+    run = RunConfig("wavegan", DataConfig(data_dir="d"), WaveGANConfig(), TrainConfig(label_balance=True))
+    with pytest.raises(UserError, match="pass --data_labels folder or prefix"):
+        labels.with_classes(run)
