@@ -11,7 +11,9 @@ share of clips the classifier puts in the class they were generated for.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import os
 import random
 import sys
 
@@ -116,7 +118,11 @@ def note(folder: str):
 
 def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tuple[np.ndarray, np.ndarray | None]:
     """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), and for a
-    conditional model the classifier label each was asked for (classes in turn, n/classes each), else None."""
+    conditional model the classifier label each was asked for (classes in turn, n/classes each), else None.
+    A train dir / checkpoint of an autoregressive baseline generates with its own algorithm (no labels)."""
+    baseline = baseline_type(source)
+    if baseline:
+        return importlib.import_module(f"{baseline}.run").clips_for_scoring(source, n, seed), None
     from wavegan import generate
     from wavegan.cli import kind_for_train_dir
     from wavegan.labels import cycled_labels
@@ -133,6 +139,17 @@ def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tu
     clips = [generator.generate_int16(latents[i:i + 100], *(() if labels is None else (labels[i:i + 100],)))[:, :, 0]
              for i in range(0, n, 100)]
     return np.concatenate(clips).astype(np.float32) / 32768.0, asked  # as soundfile decodes 16-bit WAVs
+
+
+def baseline_type(source: str) -> str | None:
+    """"wavenet" or "framernn" when `source` is (a checkpoint in) a run of one of them, else None."""
+    folder = source if os.path.isdir(source) else os.path.dirname(source)
+    path = os.path.join(folder, "config.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        model_type = json.load(f).get("model_type")
+    return model_type if model_type in ("wavenet", "framernn") else None
 
 
 if __name__ == "__main__":

@@ -193,10 +193,12 @@ class Progress(keras.callbacks.Callback):
     The time left uses the mean rate since the first line, which leaves out the first step's tracing."""
 
     def __init__(self, step: tf.Variable, every_secs: float = 30.0, print_fn: Callable[[str], None] = print,
-                 examples_per_step: int | None = None, max_steps: int | None = None):
+                 examples_per_step: int | None = None, max_steps: int | None = None,
+                 names: dict[str, str] | None = None):
         super().__init__()
         self.step, self.timer, self.print_fn = step, _Every(every_secs), print_fn
         self.examples_per_step, self.max_steps = examples_per_step, max_steps
+        self.names = SCALAR_NAMES if names is None else names  # logs key → printed name
         self.mark = self.first = None
 
     def on_train_begin(self, logs=None):
@@ -227,11 +229,46 @@ class Progress(keras.callbacks.Callback):
             if mean_rate > 0:
                 parts.append(f"ETA {format_duration(max(0, self.max_steps - step) / mean_rate)}")
         parts.append(f"{rate:.3f} steps/s")
-        losses = "  ".join(f"{name} {scalar(logs[key]):.4f}" for key, name in SCALAR_NAMES.items()
+        losses = "  ".join(f"{name} {scalar(logs[key]):.4f}" for key, name in self.names.items()
                            if logs and key in logs)
         self.print_fn("  ".join(parts + ([losses] if losses else [])))
         self.mark = (now, step)
         self.first = self.first or (now, step)
+
+
+class ScalarSummaries(keras.callbacks.Callback):
+    """Every `summary_secs` (and at the end): the named losses and steps/s as TensorBoard scalars."""
+
+    def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
+                 names: dict[str, str]):
+        super().__init__()
+        self.writer, self.step, self.timer, self.names = writer, step, _Every(summary_secs), names
+        self.last_logs, self.written_step, self.rate_mark = None, None, None
+
+    def on_train_begin(self, logs=None):
+        self.rate_mark = (time.monotonic(), int(self.step.numpy()))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.last_logs = logs
+        if self.timer.due():
+            self.write(logs)
+
+    def on_train_end(self, logs=None):
+        if self.last_logs is not None and self.written_step != int(self.step.numpy()):
+            self.write(self.last_logs)
+        self.writer.flush()
+
+    def write(self, logs) -> None:
+        step, now = int(self.step.numpy()), time.monotonic()
+        then, then_step = self.rate_mark
+        with self.writer.as_default(step=step):
+            for key, name in self.names.items():
+                if logs and key in logs:
+                    tf.summary.scalar(name, scalar(logs[key]))
+            if now > then and step > then_step:
+                tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
+        self.writer.flush()
+        self.rate_mark, self.written_step = (now, step), step
 
 
 class StopAtStep(keras.callbacks.Callback):

@@ -94,22 +94,13 @@ def define_after_training_flags() -> None:
     _track(flags.DEFINE_integer, "preview_n", 32, "preview: number of fixed latents rendered per checkpoint.")
     _track(flags.DEFINE_boolean, "preview_once", False,
            "preview: render the newest checkpoint and exit instead of polling for new ones.")
-    _track(flags.DEFINE_string, "infer_ckpt", None,
-           "infer: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
-    _track(flags.DEFINE_string, "infer_dir", None, "infer: where to write the SavedModel "
-           "(default: TRAIN_DIR/infer/saved_model, which training also refreshes at every checkpoint).")
     _track(flags.DEFINE_string, "incept_ckpt_fp", os.path.join(REPO_ROOT, "eval", "digits_classifier.keras"),
            "incept: the digit classifier (.keras) written by `python -m eval.train_classifier`.")
     _track(flags.DEFINE_integer, "incept_n", 5000, "incept: fixed latents scored per checkpoint.")
     _track(flags.DEFINE_integer, "incept_k", 10, "incept: splits of the Inception score.")
     _track(flags.DEFINE_boolean, "incept_once", False,
            "incept: score the newest checkpoint and exit instead of polling for new ones.")
-    _track(flags.DEFINE_string, "generate_from", None,
-           "generate: a SavedModel folder or checkpoint prefix (default: the newest checkpoint in TRAIN_DIR).")
-    _track(flags.DEFINE_string, "generate_dir", None, "generate: output folder (default: TRAIN_DIR/generated).")
-    _track(flags.DEFINE_integer, "generate_n", 100, "generate: number of WAV files (the paper scored 50000).")
-    _track(flags.DEFINE_integer, "generate_batch_size", 64, "generate: clips generated at once.")
-    _track(flags.DEFINE_integer, "generate_seed", 0, "generate: seed of the latents, for reproducible files.")
+    define_generate_flags()
     _track(flags.DEFINE_string, "generate_interp", None,
            "generate: a .npy of latents (e.g. a z.npy written by generate); interpolate from its row "
            "--generate_interp_rows[0] to row [1] in --generate_n steps instead of sampling.")
@@ -122,6 +113,27 @@ def define_after_training_flags() -> None:
     _track(flags.DEFINE_string, "web_ckpt", None, "web: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
     _track(flags.DEFINE_boolean, "web_serve", False, "web: serve the page on http://127.0.0.1:--web_port after writing it.")
     _track(flags.DEFINE_integer, "web_port", 8000, "web: port of --web_serve.")
+
+
+def define_generate_flags() -> None:
+    """The infer and generate flags every script shares (the GANs and the autoregressive baselines)."""
+    _track(flags.DEFINE_string, "infer_ckpt", None,
+           "infer: checkpoint prefix to export (default: the newest in TRAIN_DIR).")
+    _track(flags.DEFINE_string, "infer_dir", None, "infer: where to write the SavedModel "
+           "(default: TRAIN_DIR/infer/saved_model, which training also refreshes at every checkpoint).")
+    _track(flags.DEFINE_string, "generate_from", None,
+           "generate: a SavedModel folder or checkpoint prefix (default: the newest checkpoint in TRAIN_DIR).")
+    _track(flags.DEFINE_string, "generate_dir", None, "generate: output folder (default: TRAIN_DIR/generated).")
+    _track(flags.DEFINE_integer, "generate_n", 100, "generate: number of WAV files (the paper scored 50000).")
+    _track(flags.DEFINE_integer, "generate_batch_size", 64, "generate: clips generated at once.")
+    _track(flags.DEFINE_integer, "generate_seed", 0, "generate: seed of the latents, for reproducible files.")
+
+
+def define_autoregressive_flags() -> None:
+    """Generation flags of the sample-by-sample baselines (WaveNet, frame GRU)."""
+    _track(flags.DEFINE_integer, "generate_samples", 16000, "generate: samples per clip (16000 = 1 s at 16 kHz).")
+    _track(flags.DEFINE_string, "generate_wav_seed", None,
+           "generate: an audio file whose start is the context the clips continue (cut off the output).")
 
 
 # --help: this script's flags by group, named by prefix, in the order they are defined.

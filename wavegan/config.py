@@ -173,7 +173,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
         model_cls = MODEL_CONFIGS.get(d["model_type"])
-        if model_cls is None and d["model_type"] in ("specgan",):
+        if model_cls is None and d["model_type"] in ("specgan", "wavenet", "framernn"):
             # Its config registers itself on import; a tool that only imported wavegan (eval.score
             # --model, backup.py) still has to read the run.
             importlib.import_module(f"{d['model_type']}.config")
@@ -188,7 +188,7 @@ def model_defining_fields(run: RunConfig) -> dict[str, Any]:
     """The settings a checkpoint's variables depend on: changing one makes it unloadable."""
     fields = dataclasses.asdict(run.model)
     fields.update(slice_len=run.data.slice_len, num_channels=run.data.num_channels)
-    for behaviour_only in ("disc_nupdates", "disc_phaseshuffle"):
+    for behaviour_only in ("disc_nupdates", "disc_phaseshuffle", *getattr(run.model, "BEHAVIOUR_ONLY", ())):
         fields.pop(behaviour_only, None)
     fields.pop("loss", None)  # each loss has its own optimiser, hence other optimiser slots
     return fields
@@ -219,7 +219,7 @@ def check_run_config(train_dir: str, run: RunConfig) -> None:
         if (previous.train.precision == "mixed_float16") != (run.train.precision == "mixed_float16"):
             raise UserError(f"{train_dir} was trained with --train_precision {previous.train.precision}, whose "
                             "checkpoints differ (loss-scale state): resume with it or choose a new train_dir.")
-        if previous.model.loss != run.model.loss:
+        if getattr(previous.model, "loss", None) != getattr(run.model, "loss", None):
             raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
 

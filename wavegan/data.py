@@ -197,11 +197,14 @@ def _keep_label(fn: Callable) -> Callable:
 
 def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuffle: bool = True,
                     repeat: bool = True, num_parallel_calls: int = tf.data.AUTOTUNE,
-                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES, labels: Sequence[int] | None = None
-                    ) -> tf.data.Dataset:
+                    shuffle_buffer: int = SHUFFLE_BUFFER_EXAMPLES, labels: Sequence[int] | None = None,
+                    slicer: Callable[[tf.Tensor], tf.Tensor] | None = None) -> tf.data.Dataset:
     """Unbatched slices [slice_len, channels]; every epoch re-shuffles files and redraws offsets.
 
-    With `labels` (a class index per file) the elements are (slice, label) pairs."""
+    With `labels` (a class index per file) the elements are (slice, label) pairs. `slicer` replaces
+    `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut files otherwise
+    (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
+    slicer = slicer or (lambda samples: slice_audio(samples, cfg))
     sources = corpus.prepare(files, cfg) if cfg.prepared else [f.path for f in files]
     paths = tf.data.Dataset.from_tensor_slices(sources if labels is None else (sources, np.asarray(labels, np.int32)))
     if shuffle and not cfg.cache:
@@ -226,7 +229,7 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
         decoded = decoded.repeat(passes_per_round(files, cfg))
     # map + unbatch rather than flat_map: a dataset built per file costs more than decoding a short one.
     # One thread, so that for a given seed each file gets the same random offset on every run.
-    examples = decoded.map(lambda samples, *label: _with_label(slice_audio(samples, cfg), *label)).unbatch()
+    examples = decoded.map(lambda samples, *label: _with_label(slicer(samples), *label)).unbatch()
     if repeat:
         # After slicing, so a round yielding nothing (every file unreadable) ends the data instead of
         # spinning forever: tf.data stops repeating a dataset whose round is empty.

@@ -119,12 +119,17 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
         archive.add_endpoint("mix", lambda z, label_weights, *extra: generate(z, label_weights, *extra),
                              input_signature=[z_spec, weights_spec, *extra_specs[1:]])
 
+    return write_archive(archive, export_dir, info, INFO_FILE)
+
+
+def write_archive(archive: keras.export.ExportArchive, export_dir: str, info: dict[str, Any], info_file: str) -> str:
+    """Writes the SavedModel and its info JSON to a temporary folder, then swaps it in for any previous one."""
     export_dir = os.path.abspath(export_dir)
     staging, retired = export_dir + ".staging", export_dir + ".retired"
     for leftover in (staging, retired):
         shutil.rmtree(leftover, ignore_errors=True)
     archive.write_out(staging, verbose=False)
-    with open(os.path.join(staging, INFO_FILE), "w") as f:
+    with open(os.path.join(staging, info_file), "w") as f:
         json.dump(info, f, indent=2, sort_keys=True)
     if os.path.exists(export_dir):
         os.rename(export_dir, retired)

@@ -126,12 +126,20 @@ def write_wavs(generator: Generator, latents: np.ndarray, out_dir: str, batch_si
     for start in range(0, len(latents), batch_size):
         given = () if labels is None else (labels[start:start + batch_size],)
         audio = generator.generate_int16(latents[start:start + batch_size], *given)
-        for offset, clip in enumerate(audio):
-            path = os.path.join(out_dir, f"{prefix}{start + offset:0{digits}d}.wav")
-            soundfile.write(path, clip, generator.sample_rate, subtype="PCM_16")
-            paths.append(path)
+        paths += save_wavs(audio, out_dir, generator.sample_rate, start, digits, prefix)
         if print_fn:
             print_fn(f"wrote {len(paths)}/{len(latents)} files to {out_dir}")
+    return paths
+
+
+def save_wavs(audio: np.ndarray, out_dir: str, sample_rate: int, first_index: int, digits: int = 5,
+              prefix: str = "") -> list[str]:
+    """int16 clips [n, time(, channels)] → `<prefix><first_index + i>.wav`, 16-bit PCM; returns the paths."""
+    paths = []
+    for offset, clip in enumerate(audio):
+        path = os.path.join(out_dir, f"{prefix}{first_index + offset:0{digits}d}.wav")
+        soundfile.write(path, clip, sample_rate, subtype="PCM_16")
+        paths.append(path)
     return paths
 
 

@@ -1,0 +1,36 @@
+"""Sequences of frames on top of the shared pipeline (wavegan/data.py): each file is cut into
+non-overlapping windows of seq_len + 1 frames (a random start offset per epoch, the zero-padded tail
+kept), each window reshaped to frames; inputs are frames 0 … n−2, targets frames 1 … n−1."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import tensorflow as tf
+
+from wavegan import data
+from wavegan.audio import AudioFileInfo
+from wavegan.config import DataConfig
+
+
+def sequence_config(cfg: DataConfig, model_cfg) -> DataConfig:
+    """The shared DataConfig with one window per slice (hop = window: frames never overlap)."""
+    return dataclasses.replace(cfg, slice_len=model_cfg.window, overlap_ratio=0.0)
+
+
+def to_frames(batch: tf.Tensor, frame_size: int) -> tf.Tensor:
+    """[B, (n)·F, 1] → [B, n, F]."""
+    return tf.reshape(batch, [tf.shape(batch)[0], -1, frame_size])
+
+
+def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, batch_size: int) -> tf.data.Dataset:
+    """(input frames [B, seq_len, F], target frames [B, seq_len, F]) forever."""
+    examples = data.example_dataset(files, sequence_config(cfg, model_cfg))
+    frame = model_cfg.frame_size
+
+    def to_pair(batch):
+        frames = to_frames(batch, frame)
+        return frames[:, :-1], frames[:, 1:]
+
+    return examples.batch(batch_size, drop_remainder=True).map(to_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)

@@ -1,0 +1,219 @@
+"""Fast WaveNet generation (BASELINES.md §7.2, after fast-wavenet): per-layer caches, O(layers) per sample.
+
+With filter width 2, layer ℓ (dilation d) at time t needs its input at t and at t − d only. Each layer
+keeps a ring buffer of d entries; what it stores for time t is not the input x(t) itself but the part
+of the layer's pre-activation that x(t) will contribute at t + d (x(t)·W_tap0 + bias + conditioning),
+computed by the same matmul that applies W_tap1 to x(t) now. All clips of a batch step together, so
+the per-sample cost is a fixed number of small matmuls per layer plus one matmul for the skip
+projections of every layer at once (their sum is a single [L·Dc, S] product) and the output head.
+
+Numerically folded, exactly equivalent forms (to cut the operations per sample):
+- σ(g) = (1 + tanh(g/2)) / 2: the gate's weights are halved and one tanh covers filter and gate; the
+  factor 1/2 moves into the dense and skip weights.
+- The residual stream is kept minus the running sum of the dense biases; their effect on the next
+  layers' pre-activations is a constant folded into the stored entries.
+
+FastGenerator is numpy (the generate mode): on a CPU one sample costs a few hundred tiny operations,
+where a framework's per-operation overhead would dominate. GraphFastGenerator runs the same folded
+weights in one tf.while_loop, for the SavedModel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from wavegan.errors import UserError
+
+
+def _array(variable) -> np.ndarray:
+    return np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable, np.float32)
+
+
+class FastGenerator:
+    """Holds the folded weights of a trained WaveNet; `start` primes caches, `step` advances one sample."""
+
+    def __init__(self, model):
+        if model.filter_width != 2 or model.scalar_input:
+            raise UserError("Fast generation needs filter_width 2 and one-hot input (as the original): "
+                            "pass --generate_fast=false for this model.")
+        self.model = model
+        self.dilations = model.dilations
+        r, dc = model.residual_channels, model.dilation_channels
+        self.r, self.dc = r, dc
+        causal = _array(model.causal_layer.kernel)  # [2, Q, R]: rows of one-hot products
+        self.causal_old, self.causal_new = causal[0].copy(), causal[1].copy()
+        half_gate = np.concatenate([np.ones(dc, np.float32), np.full(dc, 0.5, np.float32)])
+        self.weights, self.gc_weights, self.consts = [], [], []
+        offset = np.zeros(r, np.float32)  # running sum of the dense biases before layer ℓ
+        dense, skips, skip_bias = [], [], np.zeros(model.skip_channels, np.float32)
+        for block in model.blocks:
+            kernel = np.concatenate([_array(block.filter), _array(block.gate)], axis=-1) * half_gate  # [2, R, 2Dc]
+            # One matmul gives this sample's contribution (tap 1) and the one stored for t + d (tap 0).
+            self.weights.append(np.ascontiguousarray(np.concatenate([kernel[1], kernel[0]], axis=1)))
+            bias = (np.concatenate([_array(block.filter_bias), _array(block.gate_bias)]) * half_gate
+                    if model.use_biases else np.zeros(2 * dc, np.float32))
+            self.consts.append(bias + offset @ (kernel[0] + kernel[1]))
+            if model.gc_channels:
+                self.gc_weights.append(np.concatenate([_array(block.gc_filter), _array(block.gc_gate)], -1) * half_gate)
+            dense.append(_array(block.dense) * 0.5)
+            skips.append(_array(block.skip) * 0.5)
+            if model.use_biases:
+                offset = offset + _array(block.dense_bias)
+                skip_bias = skip_bias + _array(block.skip_bias)
+        self.offsets = self._offsets(model)
+        self.dense = dense
+        self.skip = np.ascontiguousarray(np.concatenate(skips, axis=0))  # [L·Dc, S]
+        self.skip_bias = skip_bias
+        self.post1, self.post2 = _array(model.postprocess1.kernel), _array(model.postprocess2.kernel)
+        zeros = lambda n: np.zeros(n, np.float32)
+        self.post1_bias = _array(model.postprocess1.bias) if model.use_biases else zeros(self.post1.shape[1])
+        self.post2_bias = _array(model.postprocess2.bias) if model.use_biases else zeros(self.post2.shape[1])
+        self.embedding = _array(model.gc_embedding) if model.gc_channels else None
+
+    @staticmethod
+    def _offsets(model) -> list[np.ndarray]:
+        offsets, offset = [], np.zeros(model.residual_channels, np.float32)
+        for block in model.blocks:
+            offsets.append(offset)
+            if model.use_biases:
+                offset = offset + _array(block.dense_bias)
+        return offsets
+
+    def start(self, context: np.ndarray, ids: np.ndarray | None = None) -> None:
+        """Primes every cache from `context` [B, RF − 1] (the classes before the first step's input) with
+        one pass of the training network, as if those samples had been fed one by one."""
+        batch = context.shape[0]
+        self.batch, self.t = batch, 0
+        rf = self.model.receptive_field
+        if context.shape[1] != rf - 1:
+            raise ValueError(f"context must hold receptive_field − 1 = {rf - 1} samples")
+        consts = [np.broadcast_to(c, (batch, 2 * self.dc)).copy() for c in self.consts]
+        if self.model.gc_channels:
+            embedding = self.embedding[ids]
+            for const, gc in zip(consts, self.gc_weights):
+                const += embedding @ gc
+        self.batch_consts = consts
+        _, block_inputs = self.model.forward(self.model.example_inputs(context, ids), collect_inputs=True)
+        self.caches = []
+        for d, x, offset, weight, const in zip(self.dilations, block_inputs, self.offsets, self.weights, consts):
+            # Slot (t mod d) holds the entry for time t; the newest d inputs are times −d … −1.
+            recent = np.asarray(x)[:, -d:] - offset  # [B, d, R]
+            entries = recent @ weight[:, 2 * self.dc:] + const[:, None]
+            cache = np.empty((d, batch, 2 * self.dc), np.float32)
+            cache[np.arange(-d, 0) % d] = entries.transpose(1, 0, 2)
+            self.caches.append(cache)
+        self.previous = np.ascontiguousarray(context[:, -1])
+        self._buffers()
+
+    def _buffers(self) -> None:
+        b, r, dc, L = self.batch, self.r, self.dc, len(self.dilations)
+        self.x, self.tmp = np.empty((b, r), np.float32), np.empty((b, r), np.float32)
+        self.pre = np.empty((b, 4 * dc), np.float32)
+        self.h = np.empty((b, 2 * dc), np.float32)
+        self.z = np.empty((b, L * dc), np.float32)
+        self.z_views = [self.z[:, i * dc:(i + 1) * dc] for i in range(L)]
+        self.hidden = np.empty((b, self.skip.shape[1]), np.float32)
+        self.hidden2 = np.empty((b, self.post1.shape[1]), np.float32)
+        self.logits = np.empty((b, self.post2.shape[1]), np.float32)
+
+    def step(self, classes: np.ndarray) -> np.ndarray:
+        """Feeds the newest class of every clip [B]; returns the logits of the next sample [B, Q]."""
+        dc, t = self.dc, self.t
+        x, tmp, pre, h = self.x, self.tmp, self.pre, self.h
+        np.add(self.causal_old[self.previous], self.causal_new[classes], out=x)
+        now, later, filt, gate = pre[:, :2 * dc], pre[:, 2 * dc:], h[:, :dc], h[:, dc:]
+        last = len(self.dilations) - 1
+        for i, (d, weight, cache, const) in enumerate(zip(self.dilations, self.weights, self.caches,
+                                                          self.batch_consts)):
+            entry = cache[t % d]
+            np.matmul(x, weight, out=pre)
+            np.add(now, entry, out=h)
+            np.add(later, const, out=entry)
+            np.tanh(h, out=h)
+            np.add(gate, 1.0, out=gate)
+            z = self.z_views[i]
+            np.multiply(filt, gate, out=z)
+            if i != last:  # the last block's residual output is never used (§2.3)
+                np.matmul(z, self.dense[i], out=tmp)
+                np.add(x, tmp, out=x)
+        np.matmul(self.z, self.skip, out=self.hidden)
+        np.add(self.hidden, self.skip_bias, out=self.hidden)
+        np.maximum(self.hidden, 0.0, out=self.hidden)
+        np.matmul(self.hidden, self.post1, out=self.hidden2)
+        np.add(self.hidden2, self.post1_bias, out=self.hidden2)
+        np.maximum(self.hidden2, 0.0, out=self.hidden2)
+        np.matmul(self.hidden2, self.post2, out=self.logits)
+        np.add(self.logits, self.post2_bias, out=self.logits)
+        self.previous = classes
+        self.t = t + 1
+        return self.logits
+
+
+class GraphFastGenerator(tf.Module):
+    """The same algorithm as a TensorFlow graph (one tf.while_loop), for the exported SavedModel, where no
+    Python runs: the folded weights of a FastGenerator become constants, the caches loop variables."""
+
+    def __init__(self, model):
+        super().__init__()
+        folded = FastGenerator(model)
+        self.model = model
+        self.dilations, self.dc = folded.dilations, folded.dc
+        const = lambda a: tf.constant(np.asarray(a, np.float32))
+        self.causal_old, self.causal_new = const(folded.causal_old), const(folded.causal_new)
+        self.weights = [const(w) for w in folded.weights]
+        self.consts = [const(c) for c in folded.consts]
+        self.gc_weights = [const(w) for w in folded.gc_weights]
+        self.offsets = [const(o) for o in folded.offsets]
+        self.dense = [const(w) for w in folded.dense]
+        self.skip, self.skip_bias = const(folded.skip), const(folded.skip_bias)
+        self.post1, self.post1_bias = const(folded.post1), const(folded.post1_bias)
+        self.post2, self.post2_bias = const(folded.post2), const(folded.post2_bias)
+        self.embedding = const(folded.embedding) if folded.embedding is not None else None
+
+    def _sample(self, logits, temperature, seed, t):
+        uniforms = tf.random.stateless_uniform(tf.shape(logits)[:1], tf.stack([seed, t]), dtype=tf.float64)
+        scaled = tf.cast(logits, tf.float64) / tf.cast(tf.maximum(temperature, 1e-30), tf.float64)
+        cdf = tf.cumsum(tf.exp(scaled - tf.reduce_max(scaled, axis=1, keepdims=True)), axis=1)
+        sampled = tf.reduce_sum(tf.cast(cdf < uniforms[:, None] * cdf[:, -1:], tf.int32), axis=1)
+        sampled = tf.minimum(sampled, tf.shape(logits)[1] - 1)
+        return tf.where(temperature > 0, sampled, tf.argmax(logits, axis=1, output_type=tf.int32))
+
+    def generate(self, context, samples, temperature, seed, ids=None):
+        """context [n, RF] int32 → [n, samples] int32 classes (the context excluded)."""
+        n, dc = tf.shape(context)[0], self.dc
+        consts = [tf.broadcast_to(c, [n, 2 * dc]) for c in self.consts]
+        if self.embedding is not None:
+            embedding = tf.gather(self.embedding, ids)
+            consts = [c + embedding @ w for c, w in zip(consts, self.gc_weights)]
+        past = context[:, :-1]
+        _, block_inputs = self.model.forward(self.model.example_inputs(past, ids), collect_inputs=True)
+        caches = []
+        for d, x, offset, weight, c in zip(self.dilations, block_inputs, self.offsets, self.weights, consts):
+            entries = tf.einsum("btr,rk->tbk", x[:, -d:] - offset, weight[:, 2 * dc:]) + c[None]
+            # Slot (t mod d) holds time t; the last d inputs are times −d … −1.
+            caches.append(entries)  # times −d … −1 sit in slots 0 … d − 1 (slot = time mod d)
+        last = len(self.dilations) - 1
+
+        def body(t, previous, current, caches, out):
+            x = tf.gather(self.causal_old, previous) + tf.gather(self.causal_new, current)
+            zs, new_caches = [], []
+            for i, (d, weight, cache, c) in enumerate(zip(self.dilations, self.weights, caches, consts)):
+                pre = x @ weight
+                slot = tf.math.floormod(t, d)
+                h = tf.tanh(pre[:, :2 * dc] + cache[slot])
+                new_caches.append(tf.tensor_scatter_nd_update(cache, [[slot]], [pre[:, 2 * dc:] + c]))
+                z = h[:, :dc] * (h[:, dc:] + 1.0)
+                zs.append(z)
+                if i != last:
+                    x = x + z @ self.dense[i]
+            hidden = tf.nn.relu(tf.concat(zs, axis=1) @ self.skip + self.skip_bias)
+            hidden = tf.nn.relu(hidden @ self.post1 + self.post1_bias)
+            logits = hidden @ self.post2 + self.post2_bias
+            sampled = self._sample(logits, temperature, seed, t)
+            return t + 1, current, sampled, new_caches, out.write(t, sampled)
+
+        out = tf.TensorArray(tf.int32, size=samples)
+        _, _, _, _, out = tf.while_loop(lambda t, *_: t < samples, body,
+                                        (tf.constant(0), past[:, -1], context[:, -1], caches, out))
+        return tf.transpose(out.stack())
