@@ -1,7 +1,8 @@
 """A category per audio file, read from its path: the name before the first "_" of the file name (SC09's
 `Seven_0a2b400e_nohash_0.wav`), its folder's name, or a VCTK speaker number (`p225_001.wav` → 225).
 
-Used by the WaveNet's global conditioning (BASELINES.md §3); the names become ids in sorted order.
+Used by the WaveNet's global conditioning (BASELINES.md §3), where the names become ids in sorted order, and
+by the label-conditional GANs (`wavegan/labels.py`).
 """
 
 from __future__ import annotations
@@ -16,23 +17,35 @@ SOURCES = ("prefix", "folder", "vctk")
 VCTK_PATTERN = re.compile(r"p([0-9]+)_([0-9]+)\.wav")  # searched unanchored in the full path, as the original
 
 
-def category_of(path: str, source: str) -> str:
-    """The category name of one file; raises UserError when the path does not carry one."""
+def category_or_none(path: str, source: str, data_dir: str | None = None) -> str | None:
+    """The category a file's path carries, or None where it carries none: no "_" (or nothing before it) in
+    the file name for "prefix", a file lying directly in `data_dir` for "folder", no p<speaker>_ for
+    "vctk". The WaveNet's global conditioning and the GANs' `--data_labels` both read classes here."""
     if source == "prefix":
         name = os.path.basename(path)
-        if "_" not in name:
-            raise UserError(f"{path} has no '_' in its name, so it has no category prefix such as 'Seven_': "
-                            "rename it or use --wavenet_gc_from folder.")
-        return name.split("_", 1)[0]
+        prefix = name.split("_", 1)[0]
+        return prefix if "_" in name and prefix else None
     if source == "folder":
-        return os.path.basename(os.path.dirname(os.path.abspath(path)))
+        parent = os.path.dirname(os.path.abspath(path))
+        if data_dir is not None and parent == os.path.abspath(data_dir):
+            return None
+        return os.path.basename(parent)
     if source == "vctk":
         match = VCTK_PATTERN.search(path)
-        if not match:
-            raise UserError(f"{path} does not match p<speaker>_<utterance>.wav: rename it or choose another "
-                            "--wavenet_gc_from.")
-        return str(int(match.group(1)))
+        return str(int(match.group(1))) if match else None
     raise UserError(f"unknown category source {source!r}: one of {SOURCES}.")
+
+
+def category_of(path: str, source: str) -> str:
+    """The category name of one file; raises UserError when the path does not carry one."""
+    name = category_or_none(path, source)
+    if name is not None:
+        return name
+    if source == "prefix":
+        raise UserError(f"{path} has no '_' in its name, so it has no category prefix such as 'Seven_': "
+                        "rename it or use --wavenet_gc_from folder.")
+    raise UserError(f"{path} does not match p<speaker>_<utterance>.wav: rename it or choose another "
+                    "--wavenet_gc_from.")
 
 
 def category_names(paths: Sequence[str], source: str) -> list[str]:

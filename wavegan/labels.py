@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from typing import Sequence
 
 import numpy as np
 
-from wavegan import audio
+from wavegan import audio, categories
 from wavegan.config import DataConfig, RunConfig
 from wavegan.data import expected_slices_per_epoch
 from wavegan.errors import UserError
@@ -29,14 +28,9 @@ NAMES_SHOWN = 10  # unmatched files named in a warning before "and N more"
 
 def class_name(path: str, data_dir: str, mode: str) -> str | None:
     """The class a file belongs to by its path, or None when the path names none."""
-    if mode == "prefix":
-        name = os.path.basename(path)
-        prefix = name.split("_", 1)[0]
-        return prefix if "_" in name and prefix else None
-    if mode == "folder":
-        parent = os.path.dirname(os.path.abspath(path))
-        return None if parent == os.path.abspath(data_dir) else os.path.basename(parent)
-    raise ValueError(f"label mode must be one of {MODES}, got {mode!r}")
+    if mode not in MODES:
+        raise ValueError(f"label mode must be one of {MODES}, got {mode!r}")
+    return categories.category_or_none(path, mode, data_dir)
 
 
 def discover_classes(paths: Sequence[str], data_dir: str, mode: str) -> list[str]:
