@@ -86,28 +86,15 @@ def rms(audio: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(np.square(audio[:, :, 0]), axis=1))
 
 
-class AudioSummaries(keras.callbacks.Callback):
-    """Every `summary_secs`: losses, RMS scalars and histograms, and a few real and generated clips.
-
-    `real_batches` yields real audio batches [batch, time, channels] from the same pipeline as
-    training. For a GAN whose critic sees something else (SpecGAN: spectrograms), `x` and `G_z` are
-    what the renderer makes of the critic's input and the generator's output (Griffin-Lim audio), the
-    raw real audio goes to `x_wav`, and images `x` / `G_z` are added.
-
-    With `classes` (a conditional run) `real_batches` yields (audio, labels), `G_z` is generated for the
-    real batch's labels, and the clips are also grouped by class: `G_z/<class>` for every class.
-    """
+class ScalarSummaries(keras.callbacks.Callback):
+    """Every `summary_secs` (and at the end): the named losses and steps/s as TensorBoard scalars; a
+    subclass adds its own summaries in `write_more`."""
 
     def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
-                 generator: keras.Model, latent_dim: int, real_batches: Iterator, sample_rate: int,
-                 kind, max_outputs: int = 3, classes: list[str] | None = None):
+                 names: dict[str, str]):
         super().__init__()
-        self.classes = list(classes or [])
-        self.writer, self.step, self.timer = writer, step, _Every(summary_secs)
-        self.generator, self.latent_dim, self.real_batches = generator, latent_dim, real_batches
-        self.sample_rate, self.max_outputs, self.kind = sample_rate, max_outputs, kind
-        self.last_logs, self.written_step = None, None
-        self.rate_mark = None
+        self.writer, self.step, self.timer, self.names = writer, step, _Every(summary_secs), names
+        self.last_logs, self.written_step, self.rate_mark = None, None, None
 
     def on_train_begin(self, logs=None):
         self.rate_mark = (time.monotonic(), int(self.step.numpy()))
@@ -123,7 +110,43 @@ class AudioSummaries(keras.callbacks.Callback):
         self.writer.flush()
 
     def write(self, logs) -> None:
-        step = int(self.step.numpy())
+        step, now = int(self.step.numpy()), time.monotonic()
+        then, then_step = self.rate_mark
+        with self.writer.as_default(step=step):
+            for key, name in self.names.items():
+                if logs and key in logs:
+                    tf.summary.scalar(name, scalar(logs[key]))
+            if now > then and step > then_step:
+                tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
+            self.write_more(step)
+        self.writer.flush()
+        self.rate_mark, self.written_step = (now, step), step
+
+    def write_more(self, step: int) -> None:
+        """Summaries beyond the scalars, written inside the writer's scope at `step`."""
+
+
+class AudioSummaries(ScalarSummaries):
+    """Every `summary_secs`: losses, RMS scalars and histograms, and a few real and generated clips.
+
+    `real_batches` yields real audio batches [batch, time, channels] from the same pipeline as
+    training. For a GAN whose critic sees something else (SpecGAN: spectrograms), `x` and `G_z` are
+    what the renderer makes of the critic's input and the generator's output (Griffin-Lim audio), the
+    raw real audio goes to `x_wav`, and images `x` / `G_z` are added.
+
+    With `classes` (a conditional run) `real_batches` yields (audio, labels), `G_z` is generated for the
+    real batch's labels, and the clips are also grouped by class: `G_z/<class>` for every class.
+    """
+
+    def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
+                 generator: keras.Model, latent_dim: int, real_batches: Iterator, sample_rate: int,
+                 kind, max_outputs: int = 3, classes: list[str] | None = None):
+        super().__init__(writer, step, summary_secs, SCALAR_NAMES)
+        self.classes = list(classes or [])
+        self.generator, self.latent_dim, self.real_batches = generator, latent_dim, real_batches
+        self.sample_rate, self.max_outputs, self.kind = sample_rate, max_outputs, kind
+
+    def write_more(self, step: int) -> None:
         renderer, real_wav = self.kind.renderer, next(self.real_batches)
         given = {}
         if self.classes:
@@ -145,29 +168,18 @@ class AudioSummaries(keras.callbacks.Callback):
                       "G_z": renderer.to_image(generated[: self.max_outputs])}
         else:
             real = real_wav
-        now = time.monotonic()
-        then, then_step = self.rate_mark
-        with self.writer.as_default(step=step):
-            for key, name in SCALAR_NAMES.items():
-                if logs and key in logs:
-                    tf.summary.scalar(name, scalar(logs[key]))
-            if now > then and step > then_step:
-                tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
-            for name, batch in (("x", real), ("G_z", fake)):
-                tf.summary.scalar(f"{name}_rms", float(np.mean(rms(batch))))
-                tf.summary.histogram(f"{name}_rms_batch", rms(batch))
-                tf.summary.audio(name, np.clip(batch[: self.max_outputs], -1.0, 1.0), self.sample_rate,
-                                 max_outputs=self.max_outputs)
-            if images:
-                tf.summary.audio("x_wav", real_wav[: self.max_outputs], self.sample_rate, max_outputs=self.max_outputs)
-            if self.classes:
-                self.write_by_class(z[: self.max_outputs])
-            for name, image in images.items():
-                if image is not None:
-                    tf.summary.image(name, image, max_outputs=self.max_outputs)
-        self.writer.flush()
-        self.rate_mark, self.written_step = (now, step), step
-
+        for name, batch in (("x", real), ("G_z", fake)):
+            tf.summary.scalar(f"{name}_rms", float(np.mean(rms(batch))))
+            tf.summary.histogram(f"{name}_rms_batch", rms(batch))
+            tf.summary.audio(name, np.clip(batch[: self.max_outputs], -1.0, 1.0), self.sample_rate,
+                             max_outputs=self.max_outputs)
+        if images:
+            tf.summary.audio("x_wav", real_wav[: self.max_outputs], self.sample_rate, max_outputs=self.max_outputs)
+        if self.classes:
+            self.write_by_class(z[: self.max_outputs])
+        for name, image in images.items():
+            if image is not None:
+                tf.summary.image(name, image, max_outputs=self.max_outputs)
 
     def write_by_class(self, z: np.ndarray) -> None:
         """The same latents rendered as every class, one audio summary per class (inside the writer's scope)."""
@@ -234,41 +246,6 @@ class Progress(keras.callbacks.Callback):
         self.print_fn("  ".join(parts + ([losses] if losses else [])))
         self.mark = (now, step)
         self.first = self.first or (now, step)
-
-
-class ScalarSummaries(keras.callbacks.Callback):
-    """Every `summary_secs` (and at the end): the named losses and steps/s as TensorBoard scalars."""
-
-    def __init__(self, writer: tf.summary.SummaryWriter, step: tf.Variable, summary_secs: float,
-                 names: dict[str, str]):
-        super().__init__()
-        self.writer, self.step, self.timer, self.names = writer, step, _Every(summary_secs), names
-        self.last_logs, self.written_step, self.rate_mark = None, None, None
-
-    def on_train_begin(self, logs=None):
-        self.rate_mark = (time.monotonic(), int(self.step.numpy()))
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.last_logs = logs
-        if self.timer.due():
-            self.write(logs)
-
-    def on_train_end(self, logs=None):
-        if self.last_logs is not None and self.written_step != int(self.step.numpy()):
-            self.write(self.last_logs)
-        self.writer.flush()
-
-    def write(self, logs) -> None:
-        step, now = int(self.step.numpy()), time.monotonic()
-        then, then_step = self.rate_mark
-        with self.writer.as_default(step=step):
-            for key, name in self.names.items():
-                if logs and key in logs:
-                    tf.summary.scalar(name, scalar(logs[key]))
-            if now > then and step > then_step:
-                tf.summary.scalar("global_step/sec", (step - then_step) / (now - then))
-        self.writer.flush()
-        self.rate_mark, self.written_step = (now, step), step
 
 
 class StopAtStep(keras.callbacks.Callback):
