@@ -235,17 +235,15 @@ def error_summary(error: BaseException) -> str:
     return text[0][:200] if text else type(error).__name__
 
 
-_POOLS: dict[int, object] = {}
-
-
 def _worker_init(backend: str) -> None:
     # The parent already chose the decoder; a worker must not probe tensorflow-io (it imports TensorFlow).
     os.environ[BACKEND_ENV] = backend
 
 
 def decoder_pool(processes: int):
-    """A process pool for decoding (`processes` workers, negative: one per core), shared by the callers
-    asking for the same size; None for 0, and with tensorflow-io, whose workers would each load TensorFlow.
+    """A process pool for decoding (`processes` workers, negative: one per core); None for 0, and with
+    tensorflow-io, whose workers would each load TensorFlow. The caller shuts it down (`with pool:`):
+    the train scripts end with os._exit, which would leave live workers holding the process's output.
 
     Preparing a corpus decodes every file once, in these processes, so it scales with cores where
     tf.data's threads are held back by the interpreter lock around the decoders. Workers are spawned
@@ -255,11 +253,9 @@ def decoder_pool(processes: int):
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if processes == 0 or audio_backend() != "soundfile":
         return None
-    if processes not in _POOLS:
-        import concurrent.futures
-        import multiprocessing
+    import concurrent.futures
+    import multiprocessing
 
-        _POOLS[processes] = concurrent.futures.ProcessPoolExecutor(
-            processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-            initargs=("soundfile",))
-    return _POOLS[processes]
+    return concurrent.futures.ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+        initargs=("soundfile",))

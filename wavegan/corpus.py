@@ -81,7 +81,8 @@ def prepare(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, processes: in
         if pool is None:
             written = [_prepare_one(*a) for a in args]
         else:
-            written = list(pool.map(_prepare_one, *zip(*args), chunksize=8))
+            with pool:
+                written = list(pool.map(_prepare_one, *zip(*args), chunksize=8))
         ready.update({t: w for (_, t), w in zip(todo, written)})
         log.info("Prepared %d files in %.0f s.", sum(w is not None for w in written), time.time() - start)
     entries = [ready[t] for t in targets if ready[t] is not None]
