@@ -17,7 +17,7 @@ from wavegan import audio, data, supervised
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.export import quantize_int16
-from wavegan.generate import save_wavs
+from wavegan.generate import numbered_wav_writer
 
 log = logging.getLogger("wavegan")
 
@@ -111,17 +111,9 @@ def generate_clips(model: FrameRNN, run: RunConfig, n: int, samples: int, seed: 
 def generate(source: str, out_dir: str | None, n: int, samples: int, seed: int, seed_frame_count: int,
              wav_seed: str | None, batch_size: int, print_fn: Callable[[str], None] = print) -> list[str]:
     model, run, step, path = open_model(source)
-    out_dir = out_dir or os.path.join(source if os.path.isdir(source) else os.path.dirname(source), "generated")
-    os.makedirs(out_dir, exist_ok=True)
+    out_dir, paths, write = numbered_wav_writer(source, out_dir, run.data.sample_rate, n, print_fn)
     print_fn(f"Generating {n} clips of {samples} samples from {path} (step {step}), each continuing "
              f"{seed_frame_count} real frame(s) of {run.model.frame_size} samples")
-    paths: list[str] = []
-    digits = max(5, len(str(n - 1)))
-
-    def write(start: int, clips: np.ndarray) -> None:
-        paths.extend(save_wavs(np.asarray(quantize_int16(clips)), out_dir, run.data.sample_rate, start, digits))
-        print_fn(f"wrote {len(paths)}/{n} files to {out_dir}")
-
     generate_clips(model, run, n, samples, seed, seed_frame_count, wav_seed, batch_size, on_batch=write)
     return paths
 

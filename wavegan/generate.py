@@ -143,6 +143,23 @@ def save_wavs(audio: np.ndarray, out_dir: str, sample_rate: int, first_index: in
     return paths
 
 
+def numbered_wav_writer(source: str, out_dir: str | None, sample_rate: int, n: int,
+                        print_fn: Callable[[str], None] = print
+                        ) -> tuple[str, list[str], Callable[[int, np.ndarray], None]]:
+    """For the autoregressive baselines' `generate`: the output folder (`<run>/generated` by default),
+    the list of written paths, and a callback writing each batch of float clips as numbered int16 WAVs."""
+    out_dir = out_dir or os.path.join(source if os.path.isdir(source) else os.path.dirname(source), "generated")
+    os.makedirs(out_dir, exist_ok=True)
+    paths: list[str] = []
+    digits = max(5, len(str(n - 1)))
+
+    def write(start: int, clips: np.ndarray) -> None:
+        paths.extend(save_wavs(np.asarray(quantize_int16(clips)), out_dir, sample_rate, start, digits))
+        print_fn(f"wrote {len(paths)}/{n} files to {out_dir}")
+
+    return out_dir, paths, write
+
+
 def write_labelled(generator: Generator, latents: np.ndarray, out_dir: str, label_args: list[str] | None,
                    walk: bool = False, batch_size: int = 64, print_fn: Callable[[str], None] | None = print
                    ) -> list[str]:

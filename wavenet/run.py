@@ -14,7 +14,7 @@ from wavegan import categories, data, mulaw, supervised
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.export import quantize_int16
-from wavegan.generate import save_wavs
+from wavegan.generate import numbered_wav_writer
 from wavenet import generation
 from wavenet.config import WaveNetConfig
 from wavenet.data import make_dataset, piece_config
@@ -115,17 +115,9 @@ def generate(source: str, out_dir: str | None, n: int, samples: int, temperature
              wav_seed: str | None, category: str | None, fast: bool, batch_size: int, keep_seed: bool,
              print_fn: Callable[[str], None] = print) -> list[str]:
     model, run, step, path = open_model(source)
-    out_dir = out_dir or os.path.join(source if os.path.isdir(source) else os.path.dirname(source), "generated")
-    os.makedirs(out_dir, exist_ok=True)
+    out_dir, paths, write = numbered_wav_writer(source, out_dir, run.data.sample_rate, n, print_fn)
     print_fn(f"Generating {n} clips of {samples} samples from {path} (step {step}) with the "
              f"{'fast' if fast else 'naive'} algorithm, temperature {temperature}")
-    paths: list[str] = []
-    digits = max(5, len(str(n - 1)))
-
-    def write(start: int, audio: np.ndarray) -> None:
-        paths.extend(save_wavs(np.asarray(quantize_int16(audio)), out_dir, run.data.sample_rate, start, digits))
-        print_fn(f"wrote {len(paths)}/{n} files to {out_dir}")
-
     generate_clips(model, run, n, samples, temperature, seed, wav_seed, category, fast, batch_size, keep_seed,
                    on_batch=write, print_fn=print_fn)
     ids = category_ids(run, n, category)
