@@ -166,7 +166,7 @@ class SubprocessExporter:
                    TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
                    PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
         self.errors = tempfile.TemporaryFile("w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export", self.train_dir, checkpoint,
+        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export_child", self.train_dir, checkpoint,
                                       self.export_dir], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
                                      start_new_session=True)
 
@@ -185,16 +185,3 @@ class SubprocessExporter:
         self.errors.close()
         self.proc = None
         return failure
-
-
-def export_from_checkpoint(train_dir: str, checkpoint: str, export_dir: str) -> str:
-    """The infer mode's export: the run's generator rebuilt from config.json, weights from `checkpoint`."""
-    from wavegan import checkpoints, cli, training
-
-    kind = cli.kind_for_train_dir(train_dir)
-    generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
-    return training.export_checkpoint(generator, run, step, export_dir, kind)
-
-
-if __name__ == "__main__":  # SubprocessExporter's child: python -m wavegan.export TRAIN_DIR CHECKPOINT EXPORT_DIR
-    export_from_checkpoint(*sys.argv[1:4])

@@ -80,3 +80,8 @@ def make_optimizer(loss: str) -> keras.optimizers.Optimizer:
     if loss == "wgan-gp":
         return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.5, beta_2=0.9, epsilon=1e-8)
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def broadcast_alpha(alpha, rank: int):
+    """α [batch] → [batch, 1, …] to weigh a rank-`rank` batch of examples."""
+    return ops.reshape(alpha, (-1,) + (1,) * (rank - 1))

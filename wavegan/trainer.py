@@ -19,7 +19,6 @@ The step itself is backend code, at the edge: `trainer_tf` (GradientTape, tf.dis
 from __future__ import annotations
 
 import keras
-from keras import ops
 
 from wavegan import losses
 
@@ -117,8 +116,3 @@ class AdversarialTrainer(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
-
-
-def broadcast_alpha(alpha, rank: int):
-    """α [batch] → [batch, 1, …] to weigh a rank-`rank` batch of examples."""
-    return ops.reshape(alpha, (-1,) + (1,) * (rank - 1))

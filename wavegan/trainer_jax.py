@@ -18,31 +18,30 @@ import keras
 import numpy as np
 
 from wavegan import losses
-from wavegan.trainer import AdversarialTrainer, broadcast_alpha
 
 STATE_PARTS = ("g_trainable", "g_non_trainable", "d_trainable", "d_non_trainable", "g_optimizer", "d_optimizer")
 
 
-def _variables(trainer: AdversarialTrainer) -> dict:
+def _variables(trainer: keras.Model) -> dict:
     g, d = trainer.generator, trainer.discriminator
     return {"g_trainable": g.trainable_variables, "g_non_trainable": g.non_trainable_variables,
             "d_trainable": d.trainable_variables, "d_non_trainable": d.non_trainable_variables,
             "g_optimizer": trainer.g_optimizer.variables, "d_optimizer": trainer.d_optimizer.variables}
 
 
-def get_state(trainer: AdversarialTrainer) -> dict:
+def get_state(trainer: keras.Model) -> dict:
     """The current values of every variable the step reads or writes."""
     return {part: [v.value for v in variables] for part, variables in _variables(trainer).items()}
 
 
-def set_state(trainer: AdversarialTrainer, state: dict) -> None:
+def set_state(trainer: keras.Model, state: dict) -> None:
     """Writes a step's returned state back into the Keras variables."""
     for part, variables in _variables(trainer).items():
         for variable, value in zip(variables, state[part]):
             variable.assign(value)
 
 
-def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], tuple[dict, dict]]:
+def make_step(trainer: keras.Model) -> Callable[[dict, jax.Array, dict], tuple[dict, dict]]:
     if isinstance(trainer.d_optimizer, keras.optimizers.LossScaleOptimizer):
         raise ValueError("The JAX train step does not implement mixed_float16 loss scaling; "
                          "use --train_precision float32 or mixed_bfloat16 with KERAS_BACKEND=jax.")
@@ -61,7 +60,7 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
             d_loss = losses.discriminator_loss(loss_name, real_logits, fake_logits)
             penalty = jnp.zeros((), jnp.float32)
             if loss_name == "wgan-gp":
-                interpolates = real + broadcast_alpha(alpha, real.ndim) * (fake - real)
+                interpolates = real + losses.broadcast_alpha(alpha, real.ndim) * (fake - real)
 
                 def logit_sum(x, non_trainable):
                     logits, non_trainable = discriminator.stateless_call(d_trainable, non_trainable, x,
@@ -111,7 +110,7 @@ def make_step(trainer: AdversarialTrainer) -> Callable[[dict, jax.Array, dict], 
     return step
 
 
-def fit(trainer: AdversarialTrainer, x: Iterable, epochs: int = 1, steps_per_epoch: int | None = None,
+def fit(trainer: keras.Model, x: Iterable, epochs: int = 1, steps_per_epoch: int | None = None,
         callbacks: list | None = None, verbose: int = 0, **unused) -> keras.callbacks.History:
     """Keras-style fit on the JAX backend: `x` yields real data [batch, disc_nupdates, ...] (numpy, or a
     tf.data.Dataset, read as numpy); callbacks get the float logs of every step."""

@@ -10,10 +10,10 @@ scaled by the global batch). The gradient penalty is a per-example mean too, so 
 from __future__ import annotations
 
 import tensorflow as tf
+import keras
 from keras import ops
 
 from wavegan import losses
-from wavegan.trainer import AdversarialTrainer, broadcast_alpha
 
 
 def replica_position() -> tuple:
@@ -34,7 +34,7 @@ def local_noise(noise: dict, replica, replicas: int, local_batch: int) -> dict:
             "generator_z": noise["generator_z"][start:start + local_batch]}
 
 
-def train_step(trainer: AdversarialTrainer, real) -> dict:
+def train_step(trainer: keras.Model, real) -> dict:
     """One iteration on this replica's real data [local batch, disc_nupdates, ...]."""
     real, labels = trainer.split_batch(real)
     trainer.check_real(real)
@@ -55,7 +55,7 @@ def train_step(trainer: AdversarialTrainer, real) -> dict:
     return logs
 
 
-def iteration(trainer: AdversarialTrainer, real, noise: dict, replicas: int = 1, labels=None) -> dict:
+def iteration(trainer: keras.Model, real, noise: dict, replicas: int = 1, labels=None) -> dict:
     """`disc_nupdates` critic steps then one generator step, with the given noise (see iteration_noise).
 
     `labels` [batch, disc_nupdates]: the classes of the real slices, for conditional models."""
@@ -66,7 +66,7 @@ def iteration(trainer: AdversarialTrainer, real, noise: dict, replicas: int = 1,
     return {"d_loss": d_loss, "g_loss": g_loss, "gradient_penalty": penalty, "wasserstein": wasserstein}
 
 
-def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1, labels=None):
+def critic_step(trainer: keras.Model, real, z, alpha, replicas: int = 1, labels=None):
     generator, discriminator = trainer.generator, trainer.discriminator
     given = {} if labels is None else {"labels": labels}  # conditional: fakes of the real batch's classes
     # G in training mode, as in the original, so batch-norm statistics follow every G pass.
@@ -77,7 +77,7 @@ def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1, 
         d_loss = losses.discriminator_loss(trainer.loss_name, real_logits, fake_logits)
         penalty = ops.zeros(())
         if trainer.loss_name == "wgan-gp":
-            interpolates = real + broadcast_alpha(alpha, len(real.shape)) * (fake - real)
+            interpolates = real + losses.broadcast_alpha(alpha, len(real.shape)) * (fake - real)
             with tf.GradientTape() as penalty_tape:
                 penalty_tape.watch(interpolates)
                 interp_logits = discriminator(interpolates, training=True, **given)  # labels held fixed
@@ -93,7 +93,7 @@ def critic_step(trainer: AdversarialTrainer, real, z, alpha, replicas: int = 1, 
     return d_loss, penalty, wasserstein
 
 
-def generator_step(trainer: AdversarialTrainer, z, replicas: int = 1, labels=None):
+def generator_step(trainer: keras.Model, z, replicas: int = 1, labels=None):
     given = {} if labels is None else {"labels": labels}
     with tf.GradientTape() as tape:
         fake_logits = trainer.discriminator(trainer.generator(z, training=True, **given), training=True, **given)
