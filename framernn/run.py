@@ -4,7 +4,6 @@ predictions back, cut the seed off) and infer (a SavedModel)."""
 from __future__ import annotations
 
 import logging
-import os
 from typing import Callable
 
 import keras
@@ -40,12 +39,7 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
 
 
 def open_model(source: str, checkpoint: str | None = None):
-    if not os.path.isdir(source):
-        checkpoint, source = source, os.path.dirname(source) or "."
-    model, run, step, path = supervised.load_model(source, build_model, checkpoint)
-    if run.model_type != "framernn":
-        raise UserError(f"{source} holds a {run.model_type} run: use train_{run.model_type}.py for it.")
-    return model, run, step, path
+    return supervised.load_model(source, build_model, "framernn", checkpoint)
 
 
 def seed_frames(run: RunConfig, n: int, frames: int, rng: np.random.Generator, wav_seed: str | None = None) -> np.ndarray:

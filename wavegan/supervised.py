@@ -78,13 +78,18 @@ def train_model(train_dir: str, run: RunConfig, model: keras.Model, optimizer: k
     return int(step.numpy())
 
 
-def load_model(train_dir: str, build: Callable[[RunConfig], keras.Model], checkpoint: str | None = None
-               ) -> tuple[keras.Model, RunConfig, int, str]:
-    """Rebuilds a run's model from config.json and restores its weights: (model, run, step, checkpoint)."""
+def load_model(source: str, build: Callable[[RunConfig], keras.Model], model_type: str,
+               checkpoint: str | None = None) -> tuple[keras.Model, RunConfig, int, str]:
+    """Rebuilds a run's model from config.json and restores its weights: (model, run, step, checkpoint).
+    `source` is a train dir or a checkpoint prefix inside one; a run of another model type is refused."""
     from wavegan.config import load_run_config
 
-    run = load_run_config(train_dir)
-    path = checkpoints.resolve_checkpoint(train_dir, checkpoint)
+    if not os.path.isdir(source):
+        checkpoint, source = source, os.path.dirname(source) or "."
+    run = load_run_config(source)
+    if run.model_type != model_type:
+        raise UserError(f"{source} holds a {run.model_type} run: use train_{run.model_type}.py for it.")
+    path = checkpoints.resolve_checkpoint(source, checkpoint)
     model = build(run)
     restore_model(model, path)
     return model, run, checkpoints.checkpoint_step(path), path

@@ -63,12 +63,7 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
 
 def open_model(source: str, checkpoint: str | None = None):
     """(model, run, step, checkpoint) from a train dir or a checkpoint prefix inside one."""
-    if not os.path.isdir(source):
-        checkpoint, source = source, os.path.dirname(source) or "."
-    model, run, step, path = supervised.load_model(source, build_model, checkpoint)
-    if run.model_type != "wavenet":
-        raise UserError(f"{source} holds a {run.model_type} run: use train_{run.model_type}.py for it.")
-    return model, run, step, path
+    return supervised.load_model(source, build_model, "wavenet", checkpoint)
 
 
 def category_ids(run: RunConfig, n: int, category: str | None) -> np.ndarray | None:
