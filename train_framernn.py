@@ -9,6 +9,7 @@ import os
 
 from absl import app, flags
 
+from framernn.config import UNUSED_SHARED_FLAGS
 from wavegan import cli
 
 MODES = ("train", "generate", "infer")
@@ -27,6 +28,7 @@ cli.define_autoregressive_flags()
 cli.track(flags.DEFINE_integer, "generate_seed_frames", 2,
           "generate: real frames the model continues (from --generate_wav_seed, else from random training files); "
           "they are cut off the output.")
+cli.declare_unused_flags("the frame GRU", UNUSED_SHARED_FLAGS)
 FLAGS.set_default("train_batch_size", 128)  # the post's mini-batch
 
 

@@ -11,6 +11,7 @@ import os
 from absl import app, flags
 
 from wavegan import cli
+from wavenet.config import UNUSED_SHARED_FLAGS
 
 MODES = ("train", "generate", "infer")
 FLAGS = flags.FLAGS
@@ -40,6 +41,7 @@ cli.track(flags.DEFINE_string, "generate_category", None,
           "generate: the category (name or id) of every clip; default: all categories in turn.")
 cli.track(flags.DEFINE_boolean, "generate_keep_seed", False,
           "generate: keep the context (seed or silence) at the start of each file, as the original did.")
+cli.declare_unused_flags("the WaveNet", UNUSED_SHARED_FLAGS)
 # The original's defaults: one piece per step, 100000 steps, no peak normalisation (librosa.load).
 FLAGS.set_default("train_batch_size", 1)
 FLAGS.set_default("train_max_steps", 100000)

@@ -34,8 +34,10 @@ export TF_NUM_INTRAOP_THREADS=${TF_NUM_INTRAOP_THREADS:-1} TF_NUM_INTEROP_THREAD
 mkdir -p "$OUT"
 
 [ -d data/digits/train ] || $PY data/make_digits.py --out_dir data/digits --per_digit 300
-DATA=(--data_dir data/digits/train --data_first_slice --data_pad_end)
-TRAIN=("${DATA[@]}" --data_cache memory --train_batch_size "$BATCH" --train_save_secs 480 --train_summary_secs 240)
+# One slice per digit file; the WaveNet cuts its own pieces and refuses these two flags.
+SLICING=(--data_first_slice --data_pad_end)
+DATA=(--data_dir data/digits/train "${SLICING[@]}")
+TRAIN=(--data_dir data/digits/train --data_cache memory --train_batch_size "$BATCH" --train_save_secs 480 --train_summary_secs 240)
 [ -f "$OUT/moments.npz" ] || $PY train_specgan.py moments "$OUT/specgan" "${DATA[@]}" --data_moments_fp "$OUT/moments.npz"
 
 declare -A SCRIPT=([wavegan_ps2]=train_wavegan.py [wavegan_ps0]=train_wavegan.py [specgan]=train_specgan.py
@@ -53,9 +55,11 @@ for name in $RUNS; do case $name in wavegan*|specgan) GANS="$GANS $name" ;; esac
 start_time=$(date -u +%H:%M)
 trainers=() followers=()
 for name in $RUNS; do
+    slicing=("${SLICING[@]}")
+    [ "$name" = wavenet ] && slicing=()
     # shellcheck disable=SC2086
     ( /usr/bin/time -f "wall %e s" timeout -s TERM "${MINUTES}m" \
-        $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${MODEL[$name]} ) >> "$OUT/$name.train.log" 2>&1 &
+        $PY "${SCRIPT[$name]}" train "$OUT/$name" "${TRAIN[@]}" ${slicing[@]+"${slicing[@]}"} ${MODEL[$name]} ) >> "$OUT/$name.train.log" 2>&1 &
     trainers+=($!)
 done
 if [ "${FOLLOW:-1}" = 1 ]; then

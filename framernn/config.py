@@ -7,6 +7,15 @@ import dataclasses
 from wavegan.config import MODEL_CONFIGS
 from wavegan.errors import UserError
 
+# Shared flags (wavegan/cli.py) whose settings the frame GRU never reads (framernn/data.py's
+# sequence_config sets the overlap to 0). train_framernn.py refuses them.
+UNUSED_SHARED_FLAGS = {
+    "data_overlap_ratio": "its training windows of --framernn_seq_len + 1 frames never overlap",
+    "data_labels": "it is unconditional",
+    "train_label_balance": "it is unconditional (there are no --data_labels classes to balance)",
+    "data_prefetch_gpu_num": "that flag only exists so that the original WaveGAN's command lines run",
+}
+
 
 @dataclasses.dataclass
 class FrameRNNConfig:

@@ -85,3 +85,15 @@ def test_framernn_trains_resumes_and_generates(corpus, tmp_path):
     empty = helpers.run_script("train_framernn.py", "train", str(tmp_path / "none"), "--data_dir", str(tmp_path / "nope"),
                                check=False)
     assert empty.returncode == 2 and "is not a folder" in empty.stderr
+
+
+def test_shared_flags_a_baseline_does_not_use_are_refused(tmp_path):
+    """Refused before TensorFlow loads: each run takes well under a second."""
+    wavenet = helpers.run_script("train_wavenet.py", "train", str(tmp_path / "wn"), "--data_first_slice", check=False)
+    assert wavenet.returncode == 2
+    assert wavenet.stderr.strip().splitlines()[-1].startswith("error: --data_first_slice does not apply to the WaveNet: ")
+    framernn = helpers.run_script("train_framernn.py", "generate", str(tmp_path / "fr"), "--data_overlap_ratio", "0.5",
+                                  check=False)
+    assert framernn.returncode == 2
+    assert framernn.stderr.strip().splitlines()[-1].startswith("error: --data_overlap_ratio does not apply to the frame GRU: ")
+    assert not os.path.exists(tmp_path / "wn") and not os.path.exists(tmp_path / "fr")

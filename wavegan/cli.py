@@ -13,7 +13,7 @@ import re
 import sys
 import textwrap
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags
 
@@ -25,6 +25,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUNDLED_CORPUS = os.path.join(REPO_ROOT, "data", "drums")
 
 _defined: list[str] = []  # every flag this project defines, for args.txt
+# Shared flags a script defines with their group but never reads: name → (the model, why not).
+_unused: dict[str, tuple[str, str]] = {}
 # As the user started us, before quiet_tensorflow() sets a default.
 _USER_TF_LOG_LEVEL = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
 
@@ -274,6 +276,33 @@ def track(define: Callable, name: str, *args, **kwargs) -> None:
     _track(define, name, *args, **kwargs)
 
 
+def declare_unused_flags(subject: str, reasons: Mapping[str, str]) -> None:
+    """Declares shared flags that this script defines (they come with their group) but whose setting its
+    model never reads: `reasons` maps each name to why not (a clause about `subject`, e.g. "the WaveNet").
+    `report_user_errors` then refuses them on the command line instead of ignoring them silently."""
+    unknown = sorted(set(reasons) - set(_defined))
+    if unknown:
+        raise ValueError(f"declare_unused_flags: {unknown} are not flags this script defines")
+    _unused.update({name: (subject, why) for name, why in reasons.items()})
+
+
+def refuse_unused_flags(flag_values: flags.FlagValues | None = None,
+                        unused: Mapping[str, tuple[str, str]] | None = None) -> None:
+    """Raises UserError, in one sentence, when the command line gives a flag declared unused (any value,
+    the default included: the user expects it to do something)."""
+    flag_values = FLAGS if flag_values is None else flag_values
+    unused = _unused if unused is None else unused
+    given = [name for name in unused if name in flag_values and flag_values[name].present]
+    if not given:
+        return
+    subject = unused[given[0]][0]  # one script declares them all
+    if len(given) == 1:
+        raise UserError(f"--{given[0]} does not apply to {subject}: {unused[given[0]][1]}; drop it.")
+    names = ", ".join(f"--{name}" for name in given[:-1]) + f" and --{given[-1]}"
+    reasons = "; ".join(f"--{name} because {unused[name][1]}" for name in given)
+    raise UserError(f"{names} do not apply to {subject} ({reasons}): drop them.")
+
+
 def flag_values() -> dict[str, Any]:
     return {name: FLAGS[name].value for name in _defined}
 
@@ -460,12 +489,14 @@ def exit_now(status: int) -> None:
 
 
 def report_user_errors(main: Callable[[Sequence[str]], None]) -> Callable[[Sequence[str]], None]:
-    """Wraps an absl main so user mistakes end with one sentence and exit status 2, not a traceback."""
+    """Wraps an absl main so user mistakes end with one sentence and exit status 2, not a traceback; a flag
+    the script declared unused (`declare_unused_flags`) is such a mistake, caught before main runs."""
 
     def wrapped(argv: Sequence[str]) -> None:
         from wavegan.errors import TrainingDiverged  # not from callbacks: that would load TensorFlow here
 
         try:
+            refuse_unused_flags()
             main(argv)
         except UserError as e:
             sys.stderr.write(f"error: {e}\n")

@@ -16,6 +16,17 @@ PARAM_KEYS = ("filter_width", "sample_rate", "dilations", "residual_channels", "
               "quantization_channels", "skip_channels", "use_biases", "scalar_input", "initial_filter_width")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 GC_SOURCES = ("prefix", "folder", "vctk")
+# Shared flags (wavegan/cli.py) whose settings the WaveNet never reads: wavenet/data.py cuts every file into
+# its own pieces (piece_config overrides the slicing fields). train_wavenet.py refuses them.
+UNUSED_SHARED_FLAGS = {
+    "data_overlap_ratio": "its training pieces never overlap, each starting --wavenet_sample_size samples after "
+                          "the previous one so that every sample is a target exactly once",
+    "data_first_slice": "it trains on every piece of every file, or on whole files with --wavenet_sample_size 0",
+    "data_pad_end": "it always keeps each file's last piece, zero-padded at the end",
+    "data_labels": "it is conditioned through --wavenet_gc_channels and --wavenet_gc_from instead",
+    "train_label_balance": "it draws each --wavenet_gc_channels category as often as the data has it",
+    "data_prefetch_gpu_num": "that flag only exists so that the original WaveGAN's command lines run",
+}
 
 
 @dataclasses.dataclass
