@@ -80,6 +80,48 @@ class FastGenerator:
                 offset = offset + _array(block.dense_bias)
         return offsets
 
+    def _fuse(self) -> None:
+        """The step's own weights: one matmul per layer that applies the previous layer's residual 1×1
+        and this layer's two taps at once, constants folded in.
+
+        Row ℓ holds [1 | embedding | z_ℓ | x_ℓ₊₁(t − d_ℓ₊₁) | x_ℓ | h_ℓ]; its first five parts times M_ℓ give
+        the next row's [x_ℓ₊₁ | h_ℓ₊₁]: x_ℓ₊₁ = x_ℓ + z_ℓ·D_ℓ and h_ℓ₊₁ = x_ℓ₊₁·W1 + x_ℓ₊₁(t − d)·W0 + const,
+        the z_ℓ·D_ℓ·W1 block precomputed in float64. A row −1 (x₀ from the causal layer, z = 0) gives layer
+        0 its h the same way. So the caches hold each layer's past inputs x (one ring per layer, all in
+        one array, read and written for every layer at once), and a layer costs one matmul and three
+        elementwise calls: at batch 1 a numpy call costs about a microsecond whatever its size."""
+        r, dc, g = self.r, self.dc, self.model.gc_channels
+        f64 = lambda a: np.asarray(a, np.float64)
+        c = 1 + g
+        self.col_emb, self.col_z = slice(1, c), slice(c, c + dc)
+        self.col_old, self.col_x = slice(c + dc, c + dc + r), slice(c + dc + r, c + dc + 2 * r)
+        self.col_h = slice(c + dc + 2 * r, c + dc + 2 * r + 2 * dc)
+        self.col_in, self.col_out = slice(0, c + dc + 2 * r), slice(c + dc + r, c + dc + 2 * r + 2 * dc)
+        self.width = c + dc + 2 * r + 2 * dc
+        self.fused = []
+        for i in range(-1, len(self.dilations) - 1):  # M_ℓ maps row ℓ to row ℓ + 1
+            taps = f64(self.weights[i + 1])
+            w1, w0 = taps[:, :2 * dc], taps[:, 2 * dc:]
+            m = np.zeros((c + dc + 2 * r, r + 2 * dc))
+            m[0, r:] = self.consts[i + 1]
+            if g:
+                m[1:c, r:] = self.gc_weights[i + 1]
+            if i >= 0:
+                dense = f64(self.dense[i])
+                m[c:c + dc] = np.concatenate([dense, dense @ w1], axis=1)
+            m[c + dc:c + dc + r, r:] = w0
+            m[c + dc + r:, :r] = np.eye(r)
+            m[c + dc + r:, r:] = w1
+            self.fused.append(m.astype(np.float32))
+        d = np.asarray(self.dilations, np.int64)
+        self.ring_dilations, self.ring_base = d, np.concatenate([[0], np.cumsum(d)[:-1]])
+        s, p1 = self.skip.shape[1], self.post1.shape[1]
+        # Biases as a last row against a constant-1 column.
+        self.skip_ext = np.concatenate([self.skip, self.skip_bias[None]]).astype(np.float32)
+        self.post1_ext = np.concatenate([self.post1, self.post1_bias[None]]).astype(np.float32)
+        self.post2_ext = np.concatenate([self.post2, self.post2_bias[None]]).astype(np.float32)
+        self.skip_width, self.post1_width = s, p1
+
     def start(self, context: np.ndarray, ids: np.ndarray | None = None) -> None:
         """Primes every cache from `context` [B, RF − 1] (the classes before the first step's input) with
         one pass of the training network, as if those samples had been fed one by one."""
@@ -88,65 +130,70 @@ class FastGenerator:
         rf = self.model.receptive_field
         if context.shape[1] != rf - 1:
             raise ValueError(f"context must hold receptive_field − 1 = {rf - 1} samples")
-        consts = [np.broadcast_to(c, (batch, 2 * self.dc)).copy() for c in self.consts]
-        if self.model.gc_channels:
-            embedding = self.embedding[ids]
-            for const, gc in zip(consts, self.gc_weights):
-                const += embedding @ gc
-        self.batch_consts = consts
+        if not hasattr(self, "fused"):
+            self._fuse()
         _, block_inputs = self.model.forward(self.model.example_inputs(context, ids), collect_inputs=True)
-        self.caches = []
-        for d, x, offset, weight, const in zip(self.dilations, block_inputs, self.offsets, self.weights, consts):
-            # Slot (t mod d) holds the entry for time t; the newest d inputs are times −d … −1.
-            recent = np.asarray(x)[:, -d:] - offset  # [B, d, R]
-            entries = recent @ weight[:, 2 * self.dc:] + const[:, None]
-            cache = np.empty((d, batch, 2 * self.dc), np.float32)
-            cache[np.arange(-d, 0) % d] = entries.transpose(1, 0, 2)
-            self.caches.append(cache)
+        # Layer ℓ's ring: rows base_ℓ … base_ℓ + d_ℓ − 1, row base_ℓ + (t mod d_ℓ) holds x_ℓ(t) (minus the
+        # dense biases' running sum); the newest d inputs are times −d … −1.
+        self.ring = np.empty((int(self.ring_dilations.sum()), batch, self.r), np.float32)
+        for d, base, x, offset in zip(self.dilations, self.ring_base, block_inputs, self.offsets):
+            self.ring[base + np.arange(-d, 0) % d] = (np.asarray(x)[:, -d:] - offset).transpose(1, 0, 2)
         self.previous = np.ascontiguousarray(context[:, -1])
-        self._buffers()
+        self._buffers(self.embedding[ids] if self.model.gc_channels else None)
 
-    def _buffers(self) -> None:
-        b, r, dc, L = self.batch, self.r, self.dc, len(self.dilations)
-        self.x, self.tmp = np.empty((b, r), np.float32), np.empty((b, r), np.float32)
-        self.pre = np.empty((b, 4 * dc), np.float32)
-        self.h = np.empty((b, 2 * dc), np.float32)
-        self.z = np.empty((b, L * dc), np.float32)
-        self.z_views = [self.z[:, i * dc:(i + 1) * dc] for i in range(L)]
-        self.hidden = np.empty((b, self.skip.shape[1]), np.float32)
-        self.hidden2 = np.empty((b, self.post1.shape[1]), np.float32)
-        self.logits = np.empty((b, self.post2.shape[1]), np.float32)
+    def _buffers(self, embedding: np.ndarray | None) -> None:
+        b, dc, L = self.batch, self.dc, len(self.dilations)
+        self.rows = np.zeros((L + 1, b, self.width), np.float32)  # rows[ℓ + 1] is layer ℓ's row
+        self.rows[:, :, 0] = 1.0
+        if embedding is not None:
+            self.rows[:, :, self.col_emb] = embedding
+        self.slots = np.empty(L, np.int64)
+        self.old_inputs = self.rows[:L, :, self.col_old]  # layer ℓ's x(t − d) goes into row ℓ − 1
+        self.new_inputs = self.rows[1:, :, self.col_x]
+        self.first_x = self.rows[0][:, self.col_x]
+        self.z = np.ones((b, L * dc + 1), np.float32)  # every layer's z, and a 1 for the skip bias
+        self.z_layers = self.z[:, :L * dc].reshape(b, L, dc)
+        self.z_rows = self.rows[1:, :, self.col_z].transpose(1, 0, 2)
+        self.hidden = np.ones((b, self.skip_width + 1), np.float32)
+        self.hidden2 = np.ones((b, self.post1_width + 1), np.float32)
+        self.logits = np.empty((b, self.post2_ext.shape[1]), np.float32)
+        plan = []
+        for i in range(L):
+            row, h = self.rows[i + 1], self.rows[i + 1][:, self.col_h]
+            plan.append((h, h[:, :dc], h[:, dc:], row[:, self.col_z], row[:, self.col_in],
+                         self.fused[i + 1] if i < L - 1 else None,
+                         self.rows[i + 2][:, self.col_out] if i < L - 1 else None))
+        self.plan, self.last = plan[:-1], plan[-1]
+        self.first = (self.rows[0][:, self.col_in], self.fused[0], self.rows[1][:, self.col_out])
 
     def step(self, classes: np.ndarray) -> np.ndarray:
         """Feeds the newest class of every clip [B]; returns the logits of the next sample [B, Q]."""
-        dc, t = self.dc, self.t
-        x, tmp, pre, h = self.x, self.tmp, self.pre, self.h
-        np.add(self.causal_old[self.previous], self.causal_new[classes], out=x)
-        now, later, filt, gate = pre[:, :2 * dc], pre[:, 2 * dc:], h[:, :dc], h[:, dc:]
-        last = len(self.dilations) - 1
-        for i, (d, weight, cache, const) in enumerate(zip(self.dilations, self.weights, self.caches,
-                                                          self.batch_consts)):
-            entry = cache[t % d]
-            np.matmul(x, weight, out=pre)
-            np.add(now, entry, out=h)
-            np.add(later, const, out=entry)
-            np.tanh(h, out=h)
-            np.add(gate, 1.0, out=gate)
-            z = self.z_views[i]
-            np.multiply(filt, gate, out=z)
-            if i != last:  # the last block's residual output is never used (§2.3)
-                np.matmul(z, self.dense[i], out=tmp)
-                np.add(x, tmp, out=x)
-        np.matmul(self.z, self.skip, out=self.hidden)
-        np.add(self.hidden, self.skip_bias, out=self.hidden)
-        np.maximum(self.hidden, 0.0, out=self.hidden)
-        np.matmul(self.hidden, self.post1, out=self.hidden2)
-        np.add(self.hidden2, self.post1_bias, out=self.hidden2)
-        np.maximum(self.hidden2, 0.0, out=self.hidden2)
-        np.matmul(self.hidden2, self.post2, out=self.logits)
-        np.add(self.logits, self.post2_bias, out=self.logits)
+        add, tanh, multiply, matmul = np.add, np.tanh, np.multiply, np.matmul
+        slots = self.slots
+        np.remainder(self.t, self.ring_dilations, out=slots)
+        add(slots, self.ring_base, out=slots)
+        self.old_inputs[...] = self.ring[slots]  # every layer's input d samples ago
+        add(self.causal_old[self.previous], self.causal_new[classes], out=self.first_x)
+        matmul(*self.first)  # layer 0's pre-activations
+        for h, filt, gate, z, inputs, fused, out in self.plan:
+            tanh(h, out=h)  # [tanh(f) | tanh(g / 2)]
+            add(gate, 1.0, out=gate)
+            multiply(filt, gate, out=z)
+            matmul(inputs, fused, out=out)  # the residual, then the next layer's pre-activations
+        h, filt, gate, z = self.last[:4]  # its residual output is never used (§2.3)
+        tanh(h, out=h)
+        add(gate, 1.0, out=gate)
+        multiply(filt, gate, out=z)
+        self.ring[slots] = self.new_inputs  # now the oldest entry of each ring is spent
+        np.copyto(self.z_layers, self.z_rows)
+        hidden, hidden2 = self.hidden, self.hidden2
+        matmul(self.z, self.skip_ext, out=hidden[:, :self.skip_width])
+        np.maximum(hidden, 0.0, out=hidden)  # the constant-1 column stays 1
+        matmul(hidden, self.post1_ext, out=hidden2[:, :self.post1_width])
+        np.maximum(hidden2, 0.0, out=hidden2)
+        matmul(hidden2, self.post2_ext, out=self.logits)
         self.previous = classes
-        self.t = t + 1
+        self.t += 1
         return self.logits
 
 
