@@ -116,8 +116,17 @@ def test_conditioning_acts_only_through_the_embedding():
     np.testing.assert_allclose(out(0), out(2), atol=1e-6)
 
 
+@pytest.fixture(params=["fused", "lean"])
+def fast_form(request, monkeypatch):
+    """Both forms of the fast step (FastGenerator._fuse), whatever the batch size."""
+    from wavenet import fast_generation
+
+    monkeypatch.setattr(fast_generation, "FUSED_MAX_BATCH", 10 ** 6 if request.param == "fused" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("gc,biases", [(False, False), (True, True)])
-def test_naive_and_fast_generation_give_the_same_samples(gc, biases):
+def test_naive_and_fast_generation_give_the_same_samples(gc, biases, fast_form):
     model = small(gc=gc, biases=biases)
     ids = np.array([0, 2]) if gc else None
     kwargs = dict(n=2, length=120, temperature=1.0, seed=3, ids=ids)
@@ -128,7 +137,7 @@ def test_naive_and_fast_generation_give_the_same_samples(gc, biases):
     assert len(np.unique(fast)) > 5  # sampled, not stuck
 
 
-def test_fast_step_logits_match_the_network_after_priming():
+def test_fast_step_logits_match_the_network_after_priming(fast_form):
     model = small(gc=True)
     rng = np.random.default_rng(4)
     history = rng.integers(0, 32, (2, model.receptive_field + 30))
