@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import common
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--train_steps", type=int, default=3)
     parser.add_argument("--sample_size", type=int, default=16384, help="targets per training piece")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()[0]
     params = json.load(open(args.params))
     params.pop("sample_rate", None)
     model = WaveNet(**params, name="wavenet").build_for()
@@ -117,8 +119,9 @@ def main() -> None:
     rows.append(f"\nFrame GRU generation: 64 clips of 21 frames (16800 samples) in {seconds:.2f} s "
                 f"({64 * 21 * 800 / seconds:.0f} samples/s).")
     common.record("WaveNet and frame GRU: generation and training speed", rows,
-                  notes="Machine shared with other engineers' jobs while this ran (load average above 1 on "
-                        "2 cores): absolute times are pessimistic; ratios were taken interleaved.")
+                  notes=f"Load average (1 min) {load_at_start:.2f} at the start and {os.getloadavg()[0]:.2f} at the "
+                        f"end, on {os.cpu_count()} cores shared with other engineers' jobs: absolute times can be "
+                        "pessimistic; the fast/naive ratios were taken interleaved.")
 
 
 if __name__ == "__main__":
