@@ -79,6 +79,7 @@ class FastGenerator:
         self.post1_bias = _array(model.postprocess1.bias) if model.use_biases else zeros(self.post1.shape[1])
         self.post2_bias = _array(model.postprocess2.bias) if model.use_biases else zeros(self.post2.shape[1])
         self.embedding = _array(model.gc_embedding) if model.gc_channels else None
+        self._fuse()
 
     @staticmethod
     def _offsets(model) -> list[np.ndarray]:
@@ -147,8 +148,6 @@ class FastGenerator:
         rf = self.model.receptive_field
         if context.shape[1] != rf - 1:
             raise ValueError(f"context must hold receptive_field − 1 = {rf - 1} samples")
-        if not hasattr(self, "fused"):
-            self._fuse()
         _, block_inputs = self.model.forward(self.model.example_inputs(context, ids), collect_inputs=True)
         # Layer ℓ's ring: rows base_ℓ … base_ℓ + d_ℓ − 1, row base_ℓ + (t mod d_ℓ) holds x_ℓ(t) (minus the
         # dense biases' running sum); the newest d inputs are times −d … −1.
@@ -193,7 +192,6 @@ class FastGenerator:
                                else (None, None, None)))
         self.plan, self.last = plan[:-1], plan[-1]
         self.first = (rows[0][:, self.col_fused_in], self.fused[0], rows[1][:, self.col_fused_out])
-        self.rows = rows
 
     def step(self, classes: np.ndarray) -> np.ndarray:
         """Feeds the newest class of every clip [B]; returns the logits of the next sample [B, Q]."""
