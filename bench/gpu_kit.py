@@ -106,6 +106,23 @@ def training_examples(clips: list[np.ndarray], slice_len: int = SLICE_LEN) -> np
     return out
 
 
+def class_ids(names: list[str], mode: str) -> tuple[list[str], np.ndarray | None]:
+    """The corpus's classes and each clip's class id for `--labels` (the rule of `--data_labels prefix`:
+    the file name up to its first '_', SC09's `Seven_...wav`), or ([], None) for an unconditional run."""
+    if mode == "none":
+        return [], None
+    from wavegan.categories import category_or_none  # stdlib only
+
+    found = [category_or_none(name, mode) for name in names]
+    unnamed = [name for name, c in zip(names, found) if c is None]
+    if unnamed:
+        raise UserError(f"{len(unnamed)} clips (e.g. {unnamed[0]}) carry no class in their name for --labels {mode}: "
+                        "rebuild the corpus with SC09-style names or use --labels none.")
+    classes = sorted(set(found))
+    index = {c: i for i, c in enumerate(classes)}
+    return classes, np.array([index[c] for c in found], np.int32)
+
+
 def load_corpus(path: str) -> tuple[np.ndarray, list[str]]:
     if not os.path.exists(path):
         raise UserError(f"No corpus at {path}: run `python bench/gpu_kit_prepare.py` first and carry .gpu_kit.")
@@ -127,9 +144,11 @@ def to_int16(audio: np.ndarray) -> np.ndarray:
 
 
 def pack_clips(entries: Iterable[tuple[int, np.ndarray]], out_dir: str, z_seed: int, max_files: int = CLIP_FILES_MAX,
-               max_file_bytes: int = CLIP_FILE_BYTES, max_total_bytes: int = CLIP_TOTAL_BYTES) -> dict:
+               max_file_bytes: int = CLIP_FILE_BYTES, max_total_bytes: int = CLIP_TOTAL_BYTES,
+               classes: list[str] | None = None) -> dict:
     """Writes (step, int16 clips [n, len]) entries, in order of priority, into clips_NN.npz files within
-    the limits; the rows that do not fit are left out and reported."""
+    the limits; the rows that do not fit are left out and reported. With `classes` (a conditional model)
+    each row also carries the class it was asked for (`sample_labels`)."""
     entries = list(entries)
     row_bytes = (entries[0][1].shape[1] * 2 + 12) if entries else 1
     rows_per_file = max(1, (max_file_bytes - 4096) // row_bytes)
@@ -147,10 +166,12 @@ def pack_clips(entries: Iterable[tuple[int, np.ndarray]], out_dir: str, z_seed: 
     for k in range(0, len(rows), rows_per_file):
         chunk = rows[k:k + rows_per_file]
         name = f"clips_{len(files):02d}.npz"
+        index = np.array([r[1] for r in chunk], np.int32)
+        given = {} if not classes else {"labels": sample_labels(int(index.max()) + 1, len(classes))[index],
+                                        "classes": np.array(classes)}
         np.savez(os.path.join(out_dir, name), clips=np.stack([r[2] for r in chunk]).astype(np.int16),
-                 steps=np.array([r[0] for r in chunk], np.int64),
-                 latent_index=np.array([r[1] for r in chunk], np.int32),
-                 z_seed=np.int64(z_seed), sample_rate=np.int64(SAMPLE_RATE))
+                 steps=np.array([r[0] for r in chunk], np.int64), latent_index=index,
+                 z_seed=np.int64(z_seed), sample_rate=np.int64(SAMPLE_RATE), **given)
         files.append(name)
     return {"files": files, "clips_per_step": kept, "left_out_per_step": dropped, "z_seed": z_seed}
 
@@ -163,6 +184,17 @@ def read_clip_packs(paths: Iterable[str]) -> dict[int, dict[int, np.ndarray]]:
             for clip, step, index in zip(pack["clips"], pack["steps"], pack["latent_index"]):
                 by_step.setdefault(int(step), {})[int(index)] = clip
     return by_step
+
+
+def read_clip_classes(paths: Iterable[str]) -> dict[int, str]:
+    """{latent index: the class name it was asked for} from a conditional model's clip packs ({} otherwise)."""
+    asked: dict[int, str] = {}
+    for path in paths:
+        with np.load(path) as pack:
+            if "labels" in pack:
+                classes = [str(c) for c in pack["classes"]]
+                asked.update({int(i): classes[int(y)] for i, y in zip(pack["latent_index"], pack["labels"])})
+    return asked
 
 
 def check_out_limits(out_dir: str) -> list[str]:
@@ -236,6 +268,75 @@ class EpochFeed:
         return {"seed": self.seed, "epoch": self.epoch, "position": self.position, "n_clips": self.n_clips}
 
 
+class Lockstep:
+    """Runs trained side by side on one GPU, kept at the same step through files in a shared folder, so
+    their samples compare at equal iterations whatever each one's speed: a run starts a block of iterations
+    only when every other has reached its step (or has finished), and the first run by name, when its time
+    is up, names the step all stop at (the furthest any has reached: at most one block ahead of the rest)."""
+
+    # A run silent this long (crashed, or still compiling) is not waited for.
+    STOP, WAIT_S, REGISTER_S, STALE_S = "stop.json", 0.005, 180.0, 180.0
+
+    def __init__(self, folder: str, name: str, size: int):
+        self.folder, self.name, self.size = folder, name, size
+        os.makedirs(folder, exist_ok=True)
+
+    def _write(self, step: int, done: bool = False) -> None:
+        write_json_atomically(os.path.join(self.folder, f"{self.name}.step.json"),
+                              {"step": step, "done": done, "t": time.time()})
+
+    def _others(self) -> dict[str, dict]:
+        out = {}
+        for path in glob.glob(os.path.join(self.folder, "*.step.json")):
+            name = os.path.basename(path)[:-len(".step.json")]
+            if name != self.name:
+                try:
+                    with open(path) as f:
+                        out[name] = json.load(f)
+                except (OSError, ValueError):  # being replaced right now
+                    continue
+        return out
+
+    def register(self, step: int) -> None:
+        """Announces this run and waits (at most REGISTER_S) until the whole group has."""
+        self._write(step)
+        deadline = time.monotonic() + self.REGISTER_S
+        while len(self._others()) + 1 < self.size and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    @property
+    def leader(self) -> bool:
+        return self.name == min([self.name, *self._others()])
+
+    def stop_step(self) -> int | None:
+        try:
+            with open(os.path.join(self.folder, self.STOP)) as f:
+                return int(json.load(f)["step"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def call_stop(self, step: int) -> int:
+        """The leader's: every run stops at the furthest step any has reached."""
+        target = max([step, *(o["step"] for o in self._others().values())])
+        write_json_atomically(os.path.join(self.folder, self.STOP), {"step": target, "by": self.name})
+        return target
+
+    def wait_for_others(self, step: int, give_up_at: float) -> float:
+        """Publishes `step` and blocks until no unfinished run is behind it; returns the seconds waited."""
+        self._write(step)
+        start = time.monotonic()
+        while time.monotonic() < give_up_at:
+            others = self._others().values()
+            now = time.time()
+            if all(o["done"] or o["step"] >= step or now - o["t"] > self.STALE_S for o in others):
+                break
+            time.sleep(self.WAIT_S)
+        return time.monotonic() - start
+
+    def finish(self, step: int) -> None:
+        self._write(step, done=True)
+
+
 def peak_device_bytes() -> int | None:
     import jax
 
@@ -246,8 +347,9 @@ def peak_device_bytes() -> int | None:
     return int(stats["peak_bytes_in_use"]) if stats and "peak_bytes_in_use" in stats else None
 
 
-def build_trainer(args, precision: str):
-    """The project's WaveGAN pair and its trainer, every variable created, under `precision`."""
+def build_trainer(args, precision: str, classes: list[str] | None = None):
+    """The project's WaveGAN pair and its trainer (label-conditional on `classes` when given), every
+    variable created, under `precision`."""
     import keras
 
     from wavegan import losses
@@ -257,7 +359,7 @@ def build_trainer(args, precision: str):
 
     model = WaveGANConfig(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
                           loss="wgan-gp").validate()
-    data = DataConfig(slice_len=SLICE_LEN)
+    data = DataConfig(slice_len=SLICE_LEN, classes=list(classes or []))
     # Initial weights and phase shuffle's RNG from --seed (Keras draws their seeds from Python's random), so
     # a fresh run is reproducible and a resumed one can be checked against an uninterrupted one.
     # keras.utils.set_random_seed would do it too, but it imports TensorFlow wherever it is installed.
@@ -276,8 +378,10 @@ def build_trainer(args, precision: str):
 
 
 def make_iteration(trainer, batch: int, noise_seed: int):
-    """jit((state, corpus, idx, step) → (state, logs)): one WaveGAN iteration of `wavegan.trainer_jax`,
-    its noise drawn on the device from (noise_seed, step) so a resumed run draws what it would have."""
+    """jit((state, corpus, idx, step[, labels]) → (state, logs)): one WaveGAN iteration of
+    `wavegan.trainer_jax`, its noise drawn on the device from (noise_seed, step) so a resumed run draws
+    what it would have. A conditional trainer takes every clip's class id (`labels` [n_clips]): each real
+    slice keeps its own, as `make_train_dataset` pairs them."""
     import jax
 
     from wavegan import trainer_jax
@@ -285,13 +389,15 @@ def make_iteration(trainer, batch: int, noise_seed: int):
     step_fn = trainer_jax.make_step(trainer)
     n, latent = trainer.disc_nupdates, trainer.latent_dim
 
-    def iteration(state, corpus, idx, step):
+    def iteration(state, corpus, idx, step, labels=None):
         k1, k2, k3 = jax.random.split(jax.random.fold_in(jax.random.key(noise_seed), step), 3)
         noise = {"critic_z": jax.random.uniform(k1, (n, batch, latent), minval=-1.0, maxval=1.0),
                  "alpha": jax.random.uniform(k2, (n, batch)),
                  "generator_z": jax.random.uniform(k3, (batch, latent), minval=-1.0, maxval=1.0)}
         # The corpus is an argument, not a closure constant, so it is not baked into the program.
-        return step_fn(state, corpus[idx][..., None], noise)
+        if labels is None:
+            return step_fn(state, corpus[idx][..., None], noise)
+        return step_fn(state, corpus[idx][..., None], noise, labels[idx])
 
     return jax.jit(iteration, donate_argnums=0)
 
@@ -301,20 +407,32 @@ def make_generate(trainer):
 
     generator = trainer.generator
 
-    def generate(g_trainable, g_non_trainable, z):
-        audio, _ = generator.stateless_call(g_trainable, g_non_trainable, z, training=False)
+    def generate(g_trainable, g_non_trainable, z, labels=None):
+        given = {} if labels is None else {"labels": labels}
+        audio, _ = generator.stateless_call(g_trainable, g_non_trainable, z, training=False, **given)
         return audio[..., 0]
 
     return jax.jit(generate)
 
 
-def sample(generate, state: dict, z: np.ndarray) -> np.ndarray:
-    """int16 clips [n, slice_len] for latents z, run in chunks of GEN_CHUNK (one compiled shape)."""
+def sample_labels(n: int, num_classes: int) -> np.ndarray | None:
+    """The class asked for with latent i of the fixed bank: i mod num_classes (every class equally often,
+    as `generate` cycles them); None for an unconditional model."""
+    return (np.arange(n) % num_classes).astype(np.int32) if num_classes else None
+
+
+def sample(generate, state: dict, z: np.ndarray, num_classes: int = 0) -> np.ndarray:
+    """int16 clips [n, slice_len] for latents z (latent i asking for class i mod num_classes when the model
+    is conditional), run in chunks of GEN_CHUNK (one compiled shape)."""
     out = []
+    labels = sample_labels(len(z), num_classes)
     for k in range(0, len(z), GEN_CHUNK):
         chunk = z[k:k + GEN_CHUNK]
         padded = np.concatenate([chunk, np.zeros((GEN_CHUNK - len(chunk), z.shape[1]), z.dtype)])
-        audio = np.asarray(generate(state["g_trainable"], state["g_non_trainable"], padded))
+        extra = ()
+        if labels is not None:
+            extra = (np.resize(labels[k:k + GEN_CHUNK], GEN_CHUNK) if len(chunk) < GEN_CHUNK else labels[k:k + GEN_CHUNK],)
+        audio = np.asarray(generate(state["g_trainable"], state["g_non_trainable"], padded, *extra))
         out.append(to_int16(audio[:len(chunk)]))
     return np.concatenate(out)
 
@@ -328,8 +446,11 @@ def fixed_latents(z_seed: int, n: int) -> np.ndarray:
 # Checkpoints on the machine's disk: the stateless step's whole state (both models, batch-norm and
 # phase-shuffle RNG state, both optimisers) as one .npz, and kit_state.json naming the newest whole one.
 
-def model_fields(args) -> dict:
-    return {"dim": args.dim, "latent_dim": LATENT_DIM, "slice_len": SLICE_LEN, "loss": "wgan-gp"}
+def model_fields(args, classes: list[str] | None = None) -> dict:
+    fields = {"dim": args.dim, "latent_dim": LATENT_DIM, "slice_len": SLICE_LEN, "loss": "wgan-gp"}
+    if classes:
+        fields["classes"] = list(classes)
+    return fields
 
 
 def load_kit_state(ckpt_dir: str) -> dict | None:
@@ -395,18 +516,20 @@ def iteration_figures(args, seconds: float) -> dict:
             "tflop_per_iter": flops / 1e12, "tflop_per_s": flops / seconds / 1e12}
 
 
-def bench_generation(generate, state: dict, z_bank: np.ndarray, batches: list[int], min_s: float = 1.0) -> dict:
+def bench_generation(generate, state: dict, z_bank: np.ndarray, batches: list[int], min_s: float = 1.0,
+                     num_classes: int = 0) -> dict:
     import jax
 
     results = {}
     for batch in batches:
         z = np.resize(z_bank, (batch, z_bank.shape[1]))
+        extra = () if not num_classes else (sample_labels(batch, num_classes),)
         for _ in range(2):
-            jax.block_until_ready(generate(state["g_trainable"], state["g_non_trainable"], z))
+            jax.block_until_ready(generate(state["g_trainable"], state["g_non_trainable"], z, *extra))
         times, start = [], time.perf_counter()
         while len(times) < 3 or (time.perf_counter() - start < min_s and len(times) < 200):
             t = time.perf_counter()
-            jax.block_until_ready(generate(state["g_trainable"], state["g_non_trainable"], z))
+            jax.block_until_ready(generate(state["g_trainable"], state["g_non_trainable"], z, *extra))
             times.append(time.perf_counter() - t)
         clips_per_s = batch / statistics.median(times)
         results[str(batch)] = {"clips_per_s": clips_per_s, "realtime_factor": clips_per_s * SLICE_LEN / SAMPLE_RATE,
@@ -414,25 +537,26 @@ def bench_generation(generate, state: dict, z_bank: np.ndarray, batches: list[in
     return results
 
 
-def bench_precision(args, precision: str, corpus, iterations: int) -> dict:
+def bench_precision(args, precision: str, corpus, iterations: int, classes: list[str] | None = None,
+                    labels: tuple = ()) -> dict:
     """Seconds per iteration of a fresh model under `precision` (the trained run is not touched)."""
     import jax
     import jax.numpy as jnp
 
     from wavegan import trainer_jax
 
-    trainer = build_trainer(args, precision)
+    trainer = build_trainer(args, precision, classes)
     iteration = make_iteration(trainer, args.batch, args.noise_seed)
     state = jax.tree.map(lambda v: jnp.array(v), trainer_jax.get_state(trainer))
     feed = EpochFeed(corpus.shape[0], seed=args.seed + 1)
     start = time.perf_counter()
-    state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(0))
+    state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(0), *labels)
     jax.block_until_ready(logs)
     compile_s = time.perf_counter() - start
     times = []
     for i in range(1 + iterations):  # one more warm-up, then the timed ones
         t = time.perf_counter()
-        state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(i + 1))
+        state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(i + 1), *labels)
         jax.block_until_ready(logs)
         times.append(time.perf_counter() - t)
     result = {"precision": precision, "compile_s": compile_s, "iterations_timed": iterations,
@@ -440,7 +564,8 @@ def bench_precision(args, precision: str, corpus, iterations: int) -> dict:
               "d_loss_finite": bool(np.isfinite(float(logs["d_loss"]))),
               "peak_device_bytes_so_far": peak_device_bytes()}
     z = fixed_latents(args.z_seed, max(args.gen_batches))
-    result["generation"] = bench_generation(make_generate(trainer), state, z, args.gen_batches)
+    result["generation"] = bench_generation(make_generate(trainer), state, z, args.gen_batches,
+                                            num_classes=len(classes or []))
     return result
 
 
@@ -470,6 +595,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--phaseshuffle", type=int, default=2)
     parser.add_argument("--disc_nupdates", type=int, default=5)
     parser.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--labels", default="none", choices=["none", "prefix"],
+                        help="label-conditional WaveGAN on the clips' name prefixes (Seven_...), as --data_labels")
+    parser.add_argument("--stop_step", type=int, default=None, help="stop once the run (all commands) reaches this step")
+    parser.add_argument("--save_steps", type=int, default=0,
+                        help="checkpoint (and sample) at every multiple of this step instead of every --save_secs")
+    parser.add_argument("--clip_files", type=int, default=CLIP_FILES_MAX, help="clip files written to --out at most")
+    parser.add_argument("--clip_mib", type=float, default=CLIP_TOTAL_BYTES / 2**20,
+                        help="MiB of clip files written to --out at most")
+    parser.add_argument("--group", default=None,
+                        help="a folder shared by runs trained side by side in lockstep (bench/gpu_kit_multi.py): "
+                             "no run starts a block of iterations before every other has reached its step, "
+                             "and all stop at the same step")
+    parser.add_argument("--group_size", type=int, default=1, help="runs in --group")
     parser.add_argument("--matmul_precision", default=None, choices=["default", "high", "highest"],
                         help="jax_default_matmul_precision: JAX lets float32 convolutions use TF32 on NVIDIA GPUs "
                              "unless this is 'highest' (unset: JAX's own default, recorded in figures.json)")
@@ -495,6 +633,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.wheels = os.path.join(args.kit, WHEELS_SUBDIR)
     if args.final_n < 1 or args.curve_n < 0:
         parser.error("--final_n must be at least 1 and --curve_n at least 0")
+    if args.save_steps and args.save_steps % args.sync_every:
+        parser.error("--save_steps must be a multiple of --sync_every")
     return args
 
 
@@ -550,19 +690,24 @@ def run(args: argparse.Namespace, t0: float) -> int:
 
     corpus_np, names = load_corpus(args.corpus)
     corpus = jax.device_put(corpus_np)
+    classes, label_ids = class_ids(names, args.labels)
+    labels = () if label_ids is None else (jax.device_put(label_ids),)
+    if classes:
+        figures["classes"] = classes
+        print(f"gpu_kit: {len(classes)} classes: {', '.join(classes)}", flush=True)
     figures["corpus"] = {"clips": len(names), "file": os.path.basename(args.corpus),
                          "mib": os.path.getsize(args.corpus) / 2**20}
     del corpus_np
 
-    trainer = build_trainer(args, args.precision)
+    trainer = build_trainer(args, args.precision, classes)
     template = trainer_jax.get_state(trainer)
     meta = load_kit_state(args.ckpt_dir)
-    if meta is not None and meta["model"] != model_fields(args):
-        raise UserError(f"{args.ckpt_dir} holds a run of {meta['model']}, not {model_fields(args)}: pass the same "
-                        "--dim or another --ckpt_dir.")
+    if meta is not None and meta["model"] != model_fields(args, classes):
+        raise UserError(f"{args.ckpt_dir} holds a run of {meta['model']}, not {model_fields(args, classes)}: pass "
+                        "the same --dim and --labels or another --ckpt_dir.")
     if meta is None:
         state = jax.tree.map(lambda v: jnp.array(v), template)  # copies: the step donates its input
-        meta = {"model": model_fields(args), "step": 0, "commands": [], "samples": []}
+        meta = {"model": model_fields(args, classes), "step": 0, "commands": [], "samples": []}
         feed = EpochFeed(len(names), seed=args.seed)
     else:
         state = jax.device_put(restore_state(args.ckpt_dir, meta, template))
@@ -586,7 +731,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
 
     def checkpoint(n_clips: int) -> None:
         t = time.perf_counter()
-        clips = sample(generate, state, z_bank[:n_clips])
+        clips = sample(generate, state, z_bank[:n_clips], len(classes))
         sample_file = os.path.join("samples", f"step_{step:08d}.npy")
         np.save(os.path.join(args.ckpt_dir, sample_file), clips)
         meta["feed"] = feed.state()
@@ -599,6 +744,13 @@ def run(args: argparse.Namespace, t0: float) -> int:
                                              "seconds": time.perf_counter() - t})
 
     stop_at = t0 + training_budget_s(args)
+    group = None
+    if args.group:
+        group = Lockstep(args.group, os.path.basename(os.path.normpath(args.ckpt_dir)), args.group_size)
+        group.register(step)
+        train_figures["group"] = {"folder": args.group, "size": args.group_size, "waited_s": 0.0}
+    # A group member past its own deadline by this much stops even without the leader's word.
+    give_up_at = stop_at + (60.0 if group else 0.0)
     windows, stopped, logs, last_save = [], "budget", None, time.monotonic()
     train_start = time.monotonic()
     compile_s = None
@@ -608,12 +760,27 @@ def run(args: argparse.Namespace, t0: float) -> int:
         if args.max_iters is not None and step - step_start >= args.max_iters:
             stopped = "max_iters"
             break
+        if args.stop_step is not None and step >= args.stop_step:
+            stopped = "stop_step"
+            break
+        target = group.stop_step() if group else None
+        if target is not None and step >= target:
+            stopped = "group stop"
+            break
         todo = 1 if compile_s is None else args.sync_every
         if args.max_iters is not None:
             todo = min(todo, args.max_iters - (step - step_start))
+        for cap in (args.stop_step, target):
+            if cap is not None:
+                todo = min(todo, cap - step)
+        if args.save_steps:  # land on every multiple, so runs side by side sample the same steps
+            todo = min(todo, args.save_steps - step % args.save_steps)
+        if group:
+            train_figures["group"]["waited_s"] += group.wait_for_others(step, give_up_at)
         t = time.perf_counter()
         for _ in range(todo):
-            state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(step))
+            state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(step),
+                                    *labels)
             step += 1
         values = {k: float(v) for k, v in jax.device_get(logs).items()}  # waits for the device
         elapsed = time.perf_counter() - t
@@ -630,12 +797,23 @@ def run(args: argparse.Namespace, t0: float) -> int:
             rate = f"{windows[-1]:.3f} s/iter" if windows else f"first iteration (compile) {compile_s:.1f} s"
             print(f"step {step}: {rate}, d_loss {values['d_loss']:.3f}, g_loss {values['g_loss']:.3f}, "
                   f"gp {values['gradient_penalty']:.3f}, {now - t0:.0f} s in", flush=True)
-        window = windows[-1] * args.sync_every if windows else elapsed
-        if now + 1.2 * window > stop_at:
-            break
-        if now - last_save > args.save_secs:
+        if args.save_steps and step % args.save_steps == 0:
             checkpoint(args.curve_n)
             last_save = time.monotonic()
+        elif not args.save_steps and now - last_save > args.save_secs:
+            checkpoint(args.curve_n)
+            last_save = time.monotonic()
+        window = windows[-1] * args.sync_every if windows else elapsed
+        if group is None:
+            if now + 1.2 * window > stop_at:
+                break
+        elif now > give_up_at:
+            stopped = "group member out of time"
+            break
+        elif now + 1.2 * window > stop_at and group.leader and group.stop_step() is None:
+            group.call_stop(step)
+    if group:
+        group.finish(step)
     trained = step - step_start
     train_figures.update(step_end=step, iterations=trained, stopped=stopped, compile_s=compile_s,
                          train_s=time.monotonic() - train_start, peak_device_bytes=peak_device_bytes())
@@ -654,20 +832,22 @@ def run(args: argparse.Namespace, t0: float) -> int:
     entries = []
     for sample_step, sample_file in reversed(samples_taken):  # newest (the final_n one) first
         entries.append((sample_step, np.load(os.path.join(args.ckpt_dir, sample_file))))
-    figures["clips"] = pack_clips(entries, args.out, args.z_seed)
+    figures["clips"] = pack_clips(entries, args.out, args.z_seed, max_files=args.clip_files,
+                                  max_total_bytes=min(CLIP_TOTAL_BYTES, int(args.clip_mib * 2**20)), classes=classes)
     write_figures()
     print(f"gpu_kit: step {step_start} → {step} ({trained} iterations, stopped: {stopped}); clips of steps "
           f"{figures['clips']['clips_per_step']} in {figures['clips']['files']}", flush=True)
 
     if args.gen_batches:
-        figures["generation"] = {args.precision: bench_generation(generate, state, z_bank, args.gen_batches)}
+        figures["generation"] = {args.precision: bench_generation(generate, state, z_bank, args.gen_batches,
+                                                                  num_classes=len(classes))}
         write_figures()
     figures["bench"] = {}
     for precision in args.bench:
         if time.monotonic() + args.bench_reserve_s > t0 + args.budget_s:
             figures["bench"][precision] = {"skipped": f"less than --bench_reserve_s {args.bench_reserve_s} s left"}
             continue
-        figures["bench"][precision] = bench_precision(args, precision, corpus, args.bench_iters)
+        figures["bench"][precision] = bench_precision(args, precision, corpus, args.bench_iters, classes, labels)
         write_figures()
         print(f"gpu_kit: {precision}: {figures['bench'][precision]['s_per_iter']:.4f} s/iter", flush=True)
     figures["peak_device_bytes"] = peak_device_bytes()
