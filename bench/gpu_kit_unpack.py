@@ -4,7 +4,8 @@
 
 Each folder is what one device-tool call brought back (clips_*.npz and figures.json). A checkpoint's
 clips are written as runs/gpu_kit/step_<step>/<latent index>.wav, the same latent index naming the same
-latent at every step; each figures.json is copied as figures_<last step>.json. Then, for instance:
+latent at every step (a label-conditional model's as <class>_<latent index>.wav, the class it was asked
+for: `eval.score --asked_from_names` scores the accuracy); each figures.json is copied as figures_<last step>.json. Then, for instance:
 
     python -m eval.score --classifier eval/digits_classifier.keras --audio_dir runs/gpu_kit/step_00012345 \\
         --real_dir data/digits_gpu/train --json runs/gpu_kit/scores.json
@@ -42,11 +43,13 @@ def unpack(folders: list[str], out_dir: str) -> dict[int, int]:
     if not packs:
         raise UserError(f"No clips_*.npz in {', '.join(folders)}: pass the folders the device tool's calls returned.")
     counts = {}
+    asked = gpu_kit.read_clip_classes(packs)  # a conditional model's: the file name starts with the class
     for step, clips in sorted(gpu_kit.read_clip_packs(packs).items()):
         folder = os.path.join(out_dir, f"step_{step:08d}")
         os.makedirs(folder, exist_ok=True)
         for index, clip in sorted(clips.items()):
-            write_wav(os.path.join(folder, f"{index:05d}.wav"), clip)
+            prefix = f"{asked[index]}_" if index in asked else ""
+            write_wav(os.path.join(folder, f"{prefix}{index:05d}.wav"), clip)
         counts[step] = len(clips)
     for folder in folders:
         figures = os.path.join(folder, gpu_kit.FIGURES)

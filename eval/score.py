@@ -5,7 +5,9 @@
 
 Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3. A label-conditional --model is asked
 for every class in turn (n/classes clips each, same latents seed), and its row gains the accuracy: the
-share of clips the classifier puts in the class they were generated for.
+share of clips the classifier puts in the class they were generated for. With --asked_from_names the
+same accuracy is computed for --audio_dir folders whose file names carry the class each clip was asked
+for (`Seven_00012.wav`, as bench/gpu_kit_unpack.py names a conditional model's clips).
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def main() -> int:
     parser.add_argument("--k", type=int, default=10, help="splits of the Inception score")
     parser.add_argument("--seed", type=int, default=0, help="latents for --model")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--asked_from_names", action="store_true",
+                        help="--audio_dir files are named <class>_...: score the accuracy against that class")
     args = parser.parse_args()
     try:
         classifier = load_classifier(args.classifier)
@@ -92,8 +96,10 @@ def main() -> int:
                       if real is not None else {})
         rows = {}
         for folder in args.audio_dir:
-            rows[folder] = score_clips(classifier, load_clips(sample_files(folder, args.n), report=note(folder)),
-                                       args.k, **real_parts)
+            paths = sample_files(folder, args.n)
+            asked = asked_from_names(paths, classifier.labels) if args.asked_from_names else None
+            rows[folder] = score_clips(classifier, load_clips(paths, report=note(folder)), args.k, asked=asked,
+                                       **real_parts)
         if args.model:
             clips, asked = generate_clips(args.model, args.n or 5000, args.seed, classifier.labels)
             rows[args.model] = score_clips(classifier, clips, args.k, asked=asked, **real_parts)
@@ -109,6 +115,21 @@ def main() -> int:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=2)
     return 0
+
+
+def asked_from_names(paths: list[str], classifier_labels) -> np.ndarray:
+    """The classifier label index each file's name asks for (the name up to its first '_')."""
+    from wavegan.categories import category_or_none
+
+    names = [category_or_none(p, "prefix") for p in paths]
+    unnamed = [p for p, name in zip(paths, names) if name is None]
+    if unnamed:
+        raise UserError(f"{unnamed[0]} has no '<class>_' prefix in its name: --asked_from_names needs every "
+                        "file named so; drop the flag for this folder.")
+    try:
+        return metrics.classifier_indices(names, classifier_labels)
+    except ValueError as e:
+        raise UserError(f"--asked_from_names: {e}; name the files by the classifier's labels.") from None
 
 
 def note(folder: str):

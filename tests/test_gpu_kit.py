@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import sys
 import wave
 
@@ -199,3 +200,82 @@ def test_dry_run_trains_resumes_exactly_and_returns_files_within_limits(tmp_path
     starved = _run("gpu_kit.py", *tiny[:-6], "--budget_s", "30", "--out", str(tmp_path / "out_starved"),
                    "--ckpt_dir", str(tmp_path / "ckpt"))
     assert starved.returncode == 2 and "leaves no time to train" in starved.stderr
+
+
+def test_class_ids_follow_the_data_labels_prefix_rule():
+    classes, ids = gpu_kit.class_ids(["Seven_a1.wav", "Zero_b2.wav", "Seven_c3.wav", "Five_d.wav"], "prefix")
+    assert classes == ["Five", "Seven", "Zero"] and ids.tolist() == [1, 2, 1, 0]
+    assert gpu_kit.class_ids(["anything.wav"], "none") == ([], None)
+    with pytest.raises(gpu_kit.UserError, match="carry no class"):
+        gpu_kit.class_ids(["Seven_a.wav", "noprefix.wav"], "prefix")
+
+
+def test_conditional_clip_packs_name_the_class_each_latent_asked_for(tmp_path):
+    classes = ["Five", "Seven", "Zero"]
+    clips = np.arange(7 * 8, dtype=np.int16).reshape(7, 8)
+    info = gpu_kit.pack_clips([(4, clips)], str(tmp_path), z_seed=1, classes=classes)
+    asked = gpu_kit.read_clip_classes(str(tmp_path / f) for f in info["files"])
+    assert asked == {i: classes[i % 3] for i in range(7)}  # latent i asks for class i mod 3
+    unconditional = tmp_path / "u"
+    unconditional.mkdir()
+    info = gpu_kit.pack_clips([(4, clips)], str(unconditional), z_seed=1)
+    assert gpu_kit.read_clip_classes(str(unconditional / f) for f in info["files"]) == {}
+
+
+def test_lockstep_waits_for_the_slowest_and_stops_everyone_at_the_furthest_step(tmp_path):
+    import threading
+
+    fast, slow = (gpu_kit.Lockstep(str(tmp_path), name, 2) for name in ("a_fast", "b_slow"))
+    slow._write(0)
+    fast.register(0)
+    assert fast.leader and not slow.leader
+    assert fast.wait_for_others(0, time.monotonic() + 5) < 0.5  # nobody is behind step 0
+
+    catch_up = threading.Timer(0.3, lambda: slow._write(10))
+    catch_up.start()
+    waited = fast.wait_for_others(10, time.monotonic() + 5)  # b is at 0: a may not start the block after 10
+    catch_up.join()
+    assert 0.25 < waited < 3
+
+    assert fast.stop_step() is None
+    slow._write(7)
+    assert fast.call_stop(12) == 12 and slow.stop_step() == 12  # the furthest step any run reached
+    slow.finish(7)  # a finished run is not waited for
+    assert fast.wait_for_others(20, time.monotonic() + 5) < 0.5
+
+
+@pytest.mark.slow
+def test_multi_runs_a_group_in_lockstep_and_returns_within_limits(tmp_path):
+    """Two runs side by side, one label-conditional, in one lockstep group: both stop at the same step,
+    sample the same steps, and what comes back is within the device tool's limits."""
+    _write_tiny_corpus(str(tmp_path / "digits" / "train"), n=10)
+    kit = str(tmp_path / "kit")
+    _ok(_run("gpu_kit_prepare.py", "--kit", kit, "--digits_dir", str(tmp_path / "digits"), "--no_wheels"))
+    tiny = ["--dim", "8", "--batch", "4", "--disc_nupdates", "2", "--sync_every", "2", "--save_steps", "2",
+            "--curve_n", "3", "--gen_batches", "--reserve_s", "5", "--stop_step", "4",
+            "--jax_cache", str(tmp_path / "jax_cache")]
+    plan = {"runs": {"plain": {"group": "g", "args": tiny}, "cond": {"group": "g", "args": tiny + ["--labels", "prefix"]}},
+            "commands": [{"runs": {"plain": {"args": ["--final_n", "5"]},
+                                   "cond": {"args": ["--final_n", "10", "--clip_files", "1"]}}}]}
+    plan_path = tmp_path / "plan.json"
+    plan_path.write_text(json.dumps(plan))
+    out = str(tmp_path / "out")
+    proc = _ok(_run("gpu_kit_multi.py", "--plan", str(plan_path), "--out", out, "--budget_s", "600", "--kit", kit,
+                    "--wheels", "none", "--work", str(tmp_path / "work")))
+    assert "command 0 of the plan" in proc.stdout
+    assert gpu_kit.check_out_limits(out) == []
+    import tarfile
+
+    with tarfile.open(os.path.join(out, "logs.tar.gz")) as tar:
+        figures = {name: json.load(tar.extractfile(f"{name}/figures.json")) for name in ("plain", "cond")}
+    for name, f in figures.items():
+        assert f["train"]["step_end"] == 4 and f["tensorflow_in_sys_modules"] is False, name
+        assert sorted(int(s) for s in f["clips"]["clips_per_step"]) == [2, 4], name
+    assert figures["cond"]["classes"] == ["Eight", "Five", "Four", "Nine", "One", "Seven", "Six", "Three", "Two", "Zero"]
+    cond_packs = [os.path.join(out, "cond", p) for p in os.listdir(os.path.join(out, "cond"))]
+    assert len(gpu_kit.read_clip_packs(cond_packs)[4]) == 10
+    assert gpu_kit.read_clip_classes(cond_packs)[3] == "Nine"
+
+    wavs = str(tmp_path / "wavs")
+    _ok(_run("gpu_kit_unpack.py", os.path.join(out, "cond"), "--out", wavs))
+    assert "Nine_00003.wav" in os.listdir(os.path.join(wavs, "step_00000004"))
