@@ -32,7 +32,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from wavegan.errors import UserError
+from wavegan.layers import with_dtype
+
 INFO_FILE = "wavegan.json"
+# What the exported signatures compute in: float32 (the default, the layers as trained up to float
+# rounding) or bfloat16 (opt-in, `infer --infer_precision bfloat16`; docs/benchmarks.md, docs/differences.md).
+EXPORT_PRECISIONS = ("float32", "bfloat16")
 EXPORT_SUBDIR = os.path.join("infer", "saved_model")
 
 
@@ -47,14 +53,25 @@ def flatten_clips(audio, pad: int):
     return ops.reshape(padded, (-1, ops.shape(audio)[2]))
 
 
-def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callable, list]:
+def inference_forward(generator: keras.Model, fast: bool = True, precision: str = "float32") -> tuple[Callable, list]:
     """z → generator(z, training=False), and the layers that computes it (what an export tracks).
 
     With `fast`, the layers TensorFlow runs slowly take their faster inference forms where the
     generator offers them (`inference_upconvs`): same values up to float rounding, and the layers they
-    replace are left out so that their weights are not stored twice.
+    replace are left out so that their weights are not stored twice. With `precision` "bfloat16" the
+    upsampling layers compute in bfloat16 (oneDNN's AMX / AVX512-BF16 kernels where the CPU has them),
+    which changes the outputs by bfloat16 rounding (docs/differences.md); inputs and outputs stay float32.
     """
-    upconvs = generator.inference_upconvs() if fast and hasattr(generator, "inference_upconvs") else []
+    if precision not in EXPORT_PRECISIONS:
+        raise UserError(f"The export precision must be one of {EXPORT_PRECISIONS}, not {precision!r}.")
+    dtype = None if precision == "float32" else precision
+    if dtype and not hasattr(generator, "inference_upconvs"):
+        raise UserError(f"A {precision} export needs a generator with upsampling layers (WaveGAN or SpecGAN).")
+    upconvs = []
+    if fast and hasattr(generator, "inference_upconvs"):
+        upconvs = generator.inference_upconvs(dtype)
+    elif dtype:  # the layers as trained, in the precision asked for
+        upconvs = [with_dtype(conv, dtype) for conv in generator.upconvs]
     swaps = [(old, new) for old, new in zip(generator.upconvs, upconvs) if new is not old] if upconvs else []
     if not swaps:
         return (lambda z, **given: generator(z, training=False, **given)), [generator]
@@ -64,11 +81,13 @@ def inference_forward(generator: keras.Model, fast: bool = True) -> tuple[Callab
 
 
 def export_generator(generator: keras.Model, export_dir: str, info: dict[str, Any], renderer,
-                     inference_forms: bool = True) -> str:
+                     inference_forms: bool = True, precision: str = "float32") -> str:
     """Writes the SavedModel to a temporary folder, then swaps it in for any previous export.
 
     With `inference_forms` the signatures run the generator's faster inference layers (see
     `inference_forward`); without, the layers as trained (bench/generate.py compares the two).
+    `precision` "bfloat16" makes the upsampling layers compute in bfloat16 (faster where the CPU has
+    AMX, outputs within bfloat16 rounding); wavegan.json records it.
 
     `renderer` (wavegan.gan.Renderer) turns generator output into the exported audio outputs; its
     `extra_inputs` (SpecGAN: ngl) follow z in every signature.
@@ -78,7 +97,9 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
     # Conditional: the label is the first of the extra inputs, before the renderer's (SpecGAN: ngl).
     extra_specs = [tf.TensorSpec([None], tf.int32, name="label")] * bool(classes) + list(renderer.extra_inputs)
     archive = keras.export.ExportArchive()
-    forward, used_layers = inference_forward(generator, fast=inference_forms)
+    forward, used_layers = inference_forward(generator, fast=inference_forms, precision=precision)
+    if precision != "float32":
+        info = {**info, "precision": precision}
     for layer in used_layers:
         # Tracking the generator model makes TensorFlow trace its default signature, G(z) alone, which a
         # conditional generator refuses; the endpoints capture its variables anyway.
@@ -154,8 +175,8 @@ class SubprocessExporter:
     on the CPU (the accelerator stays with the trainer).
     """
 
-    def __init__(self, train_dir: str, export_dir: str):
-        self.train_dir, self.export_dir = train_dir, export_dir
+    def __init__(self, train_dir: str, export_dir: str, precision: str = "float32"):
+        self.train_dir, self.export_dir, self.precision = train_dir, export_dir, precision
         self.proc: subprocess.Popen | None = None
         self.errors = None
 
@@ -167,7 +188,7 @@ class SubprocessExporter:
                    PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
         self.errors = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export_child", self.train_dir, checkpoint,
-                                      self.export_dir], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
+                                      self.export_dir, self.precision], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
                                      start_new_session=True)
 
     def wait(self, warn: bool = True) -> str | None:

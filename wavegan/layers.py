@@ -223,3 +223,16 @@ def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
     if steps <= POLYPHASE_MAX_STEPS:
         return PolyphaseConv1DTranspose.from_layer(layer, "matmul")
     return layer
+
+
+def with_dtype(layer: keras.layers.Layer, dtype: str) -> keras.layers.Layer:
+    """A snapshot of a built `layer` that stores its weights in and computes in `dtype` (e.g. "bfloat16"
+    for oneDNN's AMX kernels at export), its weights the trained ones rounded to it; itself when its
+    dtype already is `dtype`. Keras casts a floating input to the copy's dtype on the way in."""
+    if layer.dtype_policy.name == dtype:
+        return layer
+    copy = layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
+    copy.build_from_config(layer.get_build_config())
+    for source, target in zip(layer.weights, copy.weights, strict=True):
+        target.assign(ops.cast(source, target.dtype))
+    return copy

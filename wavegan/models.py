@@ -11,7 +11,7 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, inference_form, leaky_relu
+from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, inference_form, leaky_relu, with_dtype
 
 # Size of the generator's learned class embedding, concatenated with z (docs/differences.md).
 LABEL_EMBED_DIM = 50
@@ -79,13 +79,18 @@ class UpsamplingGenerator(keras.Model):
             build_layer(self.pp_filt, shape)
         self.built = True
 
-    def inference_upconvs(self) -> list:
+    def inference_upconvs(self, dtype: str | None = None) -> list:
         """The upsampling layers in their faster inference forms (a snapshot of the current weights),
-        to pass as `call(..., upconvs=...)`: what the export runs."""
+        to pass as `call(..., upconvs=...)`: what the export runs.
+
+        With `dtype` ("bfloat16") they compute in that precision, weights rounded to it: ~98% of the
+        generator's arithmetic; the dense projection, batch norm and post-processing filter stay as
+        they are (cheap), and the output leaves in float32 as always.
+        """
         shape = self.z_reshape.compute_output_shape(self.z_project.compute_output_shape((None, self.latent_dim)))
         forms = []
         for conv in self.upconvs:
-            forms.append(inference_form(conv, shape[1]))
+            forms.append(inference_form(with_dtype(conv, dtype) if dtype else conv, shape[1]))
             shape = conv.compute_output_shape(shape)
         return forms
 

@@ -32,7 +32,8 @@ SUMMARY_SHUFFLE_BUFFER = 256
 PROBE_MAX_BATCH = 16  # --train_precision auto's probe: the run's batch up to this, ~a second at d=64 on a CPU
 
 
-def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind) -> str:
+def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind,
+                      precision: str = "float32") -> str:
     """Exports the generator with wavegan.json recording what a user of the SavedModel needs to know,
     including the default of every extra signature input (SpecGAN: ngl)."""
     info = {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
@@ -40,7 +41,7 @@ def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_
     info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
     if run.data.classes:  # the SavedModel's signatures then take a `label` beside z
         info["classes"] = list(run.data.classes)
-    return export.export_generator(generator, export_dir, info, kind.renderer)
+    return export.export_generator(generator, export_dir, info, kind.renderer, precision=precision)
 
 
 def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = print) -> int:
