@@ -1,9 +1,10 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import ops
 
-from wavegan.layers import PhaseShuffle, PolyphaseConv1DTranspose, inference_form, leaky_relu
+from wavegan.layers import PhaseShuffle, PolyphaseConv1DTranspose, inference_form, leaky_relu, with_dtype
 
 
 def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
@@ -94,7 +95,7 @@ def reference_transposed_conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.n
     return full[:, start:start + stride * length] + bias
 
 
-@pytest.mark.parametrize("mode", ["matmul", "conv"])
+@pytest.mark.parametrize("mode", ["matmul", "phases", "conv", "col2im"])
 @pytest.mark.parametrize("length,channels,filters,taps,stride", [
     (16, 8, 4, 25, 4), (7, 3, 1, 25, 4), (9, 2, 3, 24, 4), (5, 4, 2, 25, 2), (6, 2, 2, 3, 4), (8, 2, 2, 5, 1)])
 def test_polyphase_transposed_conv_equals_the_layer(mode, length, channels, filters, taps, stride):
@@ -113,16 +114,42 @@ def test_polyphase_transposed_conv_equals_the_layer(mode, length, channels, filt
     assert fast.compute_output_shape(x.shape) == expected.shape
 
 
+@pytest.mark.parametrize("switch_rows", [3 * 16 - 1, 3 * 16])  # the trained kernel's path, the phases'
+def test_polyphase_layer_switching_to_the_trained_kernel_above_a_size_equals_the_layer(switch_rows):
+    rng = np.random.default_rng(1)
+    layer = keras.layers.Conv1DTranspose(4, 25, strides=4, padding="same")
+    layer.build((None, 16, 8))
+    layer.kernel.assign(rng.normal(size=layer.kernel.shape).astype(np.float32))
+    layer.bias.assign(rng.normal(size=(4,)).astype(np.float32))
+    x = rng.normal(size=(3, 16, 8)).astype(np.float32)
+    fast = PolyphaseConv1DTranspose.from_layer(layer, "phases", switch_rows=switch_rows)
+    expected = ops.convert_to_numpy(layer(x))
+    for run in (fast, tf.function(fast)):  # a static batch, and the export's unknown one
+        np.testing.assert_allclose(ops.convert_to_numpy(run(x)), expected, rtol=1e-5, atol=1e-5)
+    traced = tf.function(fast, input_signature=[tf.TensorSpec([None, 16, 8], tf.float32)])
+    np.testing.assert_allclose(traced(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+    restored = PolyphaseConv1DTranspose.from_config(fast.get_config())
+    restored.build((None, 16, 8))
+    restored.set_weights(fast.get_weights())
+    np.testing.assert_allclose(ops.convert_to_numpy(restored(x)), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_inference_form_picks_the_polyphase_layer_only_where_it_pays():
     def built(filters, stride=4, **kwargs):
         layer = keras.layers.Conv1DTranspose(filters, 25, strides=stride, **{"padding": "same", **kwargs})
         layer.build((None, 16, 8))
         return layer
 
-    assert inference_form(built(8), steps=16).mode == "matmul"
-    assert inference_form(built(1), steps=4096).mode == "conv"
-    assert inference_form(built(2), steps=4096).mode == "conv"  # stereo output
+    assert inference_form(built(8), steps=16).mode == "phases"
+    assert inference_form(built(8), steps=16).switch_rows is None
+    assert inference_form(built(1), steps=4096).mode == "col2im"
+    assert inference_form(built(2), steps=4096).mode == "col2im"  # stereo output
+    assert inference_form(with_dtype(built(1), "bfloat16"), steps=4096).mode == "conv"
     wide = built(8)
     assert inference_form(wide, steps=1024) is wide
+    assert inference_form(wide, steps=64) is wide  # few input channels: TensorFlow's kernel wins
+    many = keras.layers.Conv1DTranspose(256, 25, strides=4, padding="same")
+    many.build((None, 64, 512))
+    assert (inference_form(many, steps=64).mode, inference_form(many, steps=64).switch_rows) == ("phases", 256)
     for other in (built(8, activation="relu"), built(8, padding="valid"), keras.layers.Conv1D(8, 25)):
         assert inference_form(other, steps=16) is other

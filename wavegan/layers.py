@@ -138,31 +138,63 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
     """A trained `Conv1DTranspose` (padding "same") rewritten for inference as `stride` phases.
 
     Output sample s·m + p of a transposed convolution only ever meets the kernel taps ≡ p (mod s), so
-    all s phases are one stride-1 filter of `taps` ≈ kernel/stride input samples with s·filters outputs,
-    which is either a matmul over the stacked windows or a stride-1 convolution. TensorFlow's own
-    transposed-convolution kernels are slow on a CPU for the generator's short first layer and its
-    one-channel last layer (docs/benchmarks.md); this form gives the same values up to float rounding.
+    all s phases are one stride-1 filter of `taps` ≈ kernel/stride input samples with s·filters outputs.
+    TensorFlow's own transposed-convolution kernels are slow on a CPU for the generator's short first
+    layer and its one-channel last layer (docs/benchmarks.md); these forms give the same values up to
+    float rounding. `mode` says how the phases are computed:
+
+    - "matmul": one matmul of the stacked windows [batch·length, taps·channels] against all phases;
+    - "phases": one matmul per phase over only the taps it meets (25 of the 28 packed taps at kernel 25,
+      stride 4): less arithmetic and, at batch 1, less weight to read (the first layer's 52 MB at d=64);
+    - "conv": a stride-1 convolution over all phases;
+    - "col2im": each input sample times all its taps (one [channels, taps·stride·filters] matmul), the
+      taps' products then added at their output positions: for few outputs per phase (the last layer).
+
+    With `switch_rows` it also keeps the trained kernel and runs TensorFlow's transposed convolution
+    whenever the input has more than `switch_rows` samples in all (batch · length): the phases win at
+    batch 1, where reading the weights dominates, the trained layer's kernel at large batches.
+
     Its weights are a snapshot: build it from the trained layer (`from_layer`) when exporting.
     """
 
+    MODES = ("matmul", "phases", "conv", "col2im")
+
     def __init__(self, filters: int, strides: int, taps: int, pad_left: int, pad_right: int, mode: str,
+                 phase_taps: list | None = None, switch_rows: int | None = None, kernel_len: int | None = None,
                  **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("matmul", "conv"):
-            raise ValueError(f"mode must be 'matmul' or 'conv', got {mode!r}")
+        if mode not in self.MODES:
+            raise ValueError(f"mode must be one of {self.MODES}, got {mode!r}")
+        if mode == "phases" and (phase_taps is None or len(phase_taps) != strides):
+            raise ValueError("mode 'phases' needs phase_taps: the [first, stop) packed taps of each phase")
         self.filters, self.strides, self.taps = int(filters), int(strides), int(taps)
         self.pad_left, self.pad_right, self.mode = int(pad_left), int(pad_right), mode
+        self.phase_taps = [[int(a), int(b)] for a, b in phase_taps] if phase_taps is not None else None
+        if switch_rows is not None and kernel_len is None:
+            raise ValueError("switch_rows needs kernel_len, the trained kernel's length")
+        self.switch_rows = None if switch_rows is None else int(switch_rows)
+        self.kernel_len = None if kernel_len is None else int(kernel_len)
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.kernel = self.add_weight(shape=(self.taps, channels, self.strides * self.filters),
-                                      initializer="zeros", trainable=False, name="kernel")
+        if self.mode == "phases":
+            # One weight per phase, so that no call slices (copies) a big kernel.
+            self.phase_kernels = [self.add_weight(shape=((stop - first) * channels, self.filters), initializer="zeros",
+                                                  trainable=False, name=f"kernel_{p}")
+                                  for p, (first, stop) in enumerate(self.phase_taps)]
+        else:
+            self.kernel = self.add_weight(shape=(self.taps, channels, self.strides * self.filters),
+                                          initializer="zeros", trainable=False, name="kernel")
+        if self.switch_rows is not None:
+            self.trained_kernel = self.add_weight(shape=(self.kernel_len, self.filters, channels), initializer="zeros",
+                                                  trainable=False, name="trained_kernel")
         self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", trainable=False, name="bias")
         self.built = True
 
     @classmethod
-    def from_layer(cls, layer: keras.layers.Conv1DTranspose, mode: str) -> "PolyphaseConv1DTranspose":
-        kernel = ops.convert_to_numpy(layer.kernel)  # [kernel, filters, channels]
+    def from_layer(cls, layer: keras.layers.Conv1DTranspose, mode: str,
+                   switch_rows: int | None = None) -> "PolyphaseConv1DTranspose":
+        kernel = ops.convert_to_numpy(layer.kernel).astype(np.float32)  # [kernel, filters, channels]; exact from bf16
         length, filters, channels = kernel.shape
         stride = layer.strides[0]
         # "same": the forward convolution this transposes pads (kernel − stride) // 2 on the left.
@@ -171,27 +203,59 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
         lags = [d for p in range(stride) for d in range(-length, length + 1) if 0 <= stride * d + p + offset < length]
         low, high = min(lags), max(lags)
         packed = np.zeros((high - low + 1, channels, stride, filters), np.float32)
+        phase_taps = []
         for p in range(stride):
+            hit = [high - d for d in range(low, high + 1) if 0 <= stride * d + p + offset < length]
+            # A phase's taps are consecutive lags; one that meets none (kernel < stride) keeps a zero tap.
+            phase_taps.append([min(hit), max(hit) + 1] if hit else [0, 1])
             for d in range(low, high + 1):
                 tap = stride * d + p + offset
                 if 0 <= tap < length:
                     packed[high - d, :, p, :] = kernel[tap].T
-        packed = packed.reshape(high - low + 1, channels, stride * filters)
-        fast = cls(filters, stride, high - low + 1, high, -low, mode, name=layer.name + "_polyphase",
-                   dtype=layer.dtype_policy)
+        fast = cls(filters, stride, high - low + 1, high, -low, mode, phase_taps=phase_taps if mode == "phases" else None,
+                   switch_rows=switch_rows, kernel_len=length if switch_rows is not None else None,
+                   name=layer.name + "_polyphase", dtype=layer.dtype_policy)
         fast.build((None, None, channels))
-        fast.kernel.assign(packed)
+        if mode == "phases":
+            for p, (first, stop) in enumerate(phase_taps):
+                fast.phase_kernels[p].assign(packed[first:stop, :, p, :].reshape(-1, filters))
+        else:
+            fast.kernel.assign(packed.reshape(high - low + 1, channels, stride * filters))
+        if switch_rows is not None:
+            fast.trained_kernel.assign(layer.kernel)
         fast.bias.assign(ops.convert_to_numpy(layer.bias) if layer.use_bias else np.zeros(filters, np.float32))
         return fast
 
     def call(self, x):
-        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        if self.switch_rows is None:
+            return self.phases(x)
+        # The same values as the trained Conv1DTranspose(padding="same") computes, as it computes them.
+        return ops.cond(ops.shape(x)[0] * ops.shape(x)[1] <= self.switch_rows, lambda: self.phases(x),
+                        lambda: ops.conv_transpose(x, self.trained_kernel, self.strides, padding="same") + self.bias)
+
+    def phases(self, x):
+        batch, length, channels = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2]
+        if self.mode == "col2im":
+            # y[i, j] = x[i] · kernel[j]; phases[m] = Σ_j x[m + j − pad_left] · kernel[j] = Σ_j y[m + j − pad_left, j].
+            kernel = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (channels, -1))
+            y = ops.reshape(ops.matmul(ops.reshape(x, (-1, channels)), kernel),
+                            (batch, length, self.taps, self.strides * self.filters))
+            y = ops.pad(y, [[0, 0], [self.pad_left, self.pad_right], [0, 0], [0, 0]])
+            phases = y[:, 0:length, 0]
+            for j in range(1, self.taps):
+                phases = phases + y[:, j:j + length, j]
+            return ops.reshape(phases, (batch, length * self.strides, self.filters)) + self.bias
         padded = ops.pad(x, [[0, 0], [self.pad_left, self.pad_right], [0, 0]])
-        if self.mode == "matmul":
-            # Stacked windows [batch·length, taps·channels] against [taps·channels, stride·filters].
-            windows = ops.concatenate([padded[:, j:j + length] for j in range(self.taps)], axis=-1)
-            kernel = ops.reshape(self.kernel, (-1, self.strides * self.filters))
-            phases = ops.matmul(ops.reshape(windows, (-1, ops.shape(kernel)[0])), kernel)
+
+        def windows(first, stop):  # [batch·length, (stop − first)·channels]: the input samples each output meets
+            stacked = ops.concatenate([padded[:, j:j + length] for j in range(first, stop)], axis=-1)
+            return ops.reshape(stacked, (-1, (stop - first) * channels))
+
+        if self.mode == "phases":
+            phases = ops.stack([ops.reshape(ops.matmul(windows(first, stop), kernel), (batch, length, self.filters))
+                                for (first, stop), kernel in zip(self.phase_taps, self.phase_kernels)], axis=2)
+        elif self.mode == "matmul":
+            phases = ops.matmul(windows(0, self.taps), ops.reshape(self.kernel, (-1, self.strides * self.filters)))
         else:
             phases = ops.conv(padded, self.kernel, strides=1, padding="valid")
         return ops.reshape(phases, (batch, length * self.strides, self.filters)) + self.bias
@@ -202,14 +266,20 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides, "taps": self.taps,
-                "pad_left": self.pad_left, "pad_right": self.pad_right, "mode": self.mode}
+                "pad_left": self.pad_left, "pad_right": self.pad_right, "mode": self.mode,
+                "phase_taps": self.phase_taps, "switch_rows": self.switch_rows, "kernel_len": self.kernel_len}
 
 
-# Below this input length TensorFlow's transposed convolution loses to the matmul form (measured at
-# d=64: the 16-step first layer is 2.2× faster as a matmul, the next one is not, docs/benchmarks.md);
-# with few outputs per phase (the last, one-channel layer) the stride-1 convolution is 2.5× faster.
+# Measured at d=64 (docs/benchmarks.md): the 16-step first layer is 2.2× faster as a polyphase matmul
+# than TensorFlow's transposed convolution at batch 1 and 64, and its per-phase form reads 11% less
+# weight; the 64-step, 512-channel second layer is 1.7× faster per phase at batch 1 but slower from
+# ~512 input samples on (so it switches back above 256); from 256 steps on TensorFlow's kernel wins.
+# With few outputs per phase (the last, one-channel layer) col2im is 1.6× faster at batch 1 in float32;
+# in bfloat16 its seven partial sums would each be rounded (−1 dB SNR), and the stride-1 convolution is
+# as fast there.
 POLYPHASE_MAX_STEPS = 32
-POLYPHASE_CONV_MAX_OUTPUTS = 8
+POLYPHASE_SWITCH_MAX_STEPS, POLYPHASE_SWITCH_MIN_CHANNELS, POLYPHASE_SWITCH_ROWS = 64, 512, 256
+POLYPHASE_COL2IM_MAX_OUTPUTS = 8
 
 
 def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
@@ -218,10 +288,12 @@ def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
             or layer.data_format != "channels_last" or layer.dilation_rate[0] != 1
             or layer.activation is not keras.activations.linear):
         return layer
-    if layer.strides[0] * layer.filters <= POLYPHASE_CONV_MAX_OUTPUTS:
-        return PolyphaseConv1DTranspose.from_layer(layer, "conv")
+    if layer.strides[0] * layer.filters <= POLYPHASE_COL2IM_MAX_OUTPUTS:
+        return PolyphaseConv1DTranspose.from_layer(layer, "col2im" if layer.compute_dtype == "float32" else "conv")
     if steps <= POLYPHASE_MAX_STEPS:
-        return PolyphaseConv1DTranspose.from_layer(layer, "matmul")
+        return PolyphaseConv1DTranspose.from_layer(layer, "phases")
+    if steps <= POLYPHASE_SWITCH_MAX_STEPS and layer.kernel.shape[-1] >= POLYPHASE_SWITCH_MIN_CHANNELS:
+        return PolyphaseConv1DTranspose.from_layer(layer, "phases", switch_rows=POLYPHASE_SWITCH_ROWS)
     return layer
 
 
@@ -231,6 +303,8 @@ def with_dtype(layer: keras.layers.Layer, dtype: str) -> keras.layers.Layer:
     dtype already is `dtype`. Keras casts a floating input to the copy's dtype on the way in."""
     if layer.dtype_policy.name == dtype:
         return layer
+    if isinstance(layer, keras.Sequential):  # its config's dtype does not reach the layers inside
+        return keras.Sequential([with_dtype(inner, dtype) for inner in layer.layers], name=layer.name)
     copy = layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
     copy.build_from_config(layer.get_build_config())
     for source, target in zip(layer.weights, copy.weights, strict=True):
