@@ -32,11 +32,12 @@ def test_export_outputs_equal_the_generator_up_to_float_rounding(tmp_path):
     assert "precision" not in json.load(open(os.path.join(path, "wavegan.json")))
 
 
-def test_bfloat16_export_keeps_float32_io_and_stays_within_bfloat16_rounding(tmp_path):
+@pytest.mark.parametrize("upsample", ["zeros", "nn"])
+def test_bfloat16_export_keeps_float32_io_and_stays_within_bfloat16_rounding(tmp_path, upsample):
     """`infer --infer_precision bfloat16`: the signatures take and give float32 (int16 as before), the
     upsampling layers' weights are stored and used in bfloat16; outputs within 30 dB signal-to-error and 5%
     of the peak of the float32 generator (the d=64 export measures 42–46 dB, docs/benchmarks.md)."""
-    generator = WaveGANGenerator(dim=4)
+    generator = WaveGANGenerator(dim=4, upsample=upsample)
     generator.build((None, 100))
     path = export_generator(generator, os.path.join(tmp_path, "saved_model"), {"latent_dim": 100}, Renderer(),
                             precision="bfloat16")

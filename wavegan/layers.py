@@ -304,7 +304,9 @@ def with_dtype(layer: keras.layers.Layer, dtype: str) -> keras.layers.Layer:
     if layer.dtype_policy.name == dtype:
         return layer
     if isinstance(layer, keras.Sequential):  # its config's dtype does not reach the layers inside
-        return keras.Sequential([with_dtype(inner, dtype) for inner in layer.layers], name=layer.name)
+        copy = keras.Sequential([with_dtype(inner, dtype) for inner in layer.layers], name=layer.name)
+        copy.build_from_config(layer.get_build_config())
+        return copy
     copy = layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
     copy.build_from_config(layer.get_build_config())
     for source, target in zip(layer.weights, copy.weights, strict=True):
