@@ -83,6 +83,22 @@ def test_export_loads_in_a_fresh_process_without_the_project(run_dir, tmp_path):
         assert signature in shown
 
 
+@pytest.mark.slow
+def test_infer_precision_bfloat16_writes_the_bfloat16_export(run_dir, tmp_path):
+    exports = {}
+    for precision in ("float32", "bfloat16"):
+        exports[precision] = os.path.join(tmp_path, precision)
+        out = wavegan("infer", run_dir, "--infer_ckpt", os.path.join(run_dir, "model.ckpt-1"), "--infer_dir",
+                      exports[precision], "--infer_precision", precision)
+        assert "Exported step 1" in out.stdout
+    assert json.load(open(os.path.join(exports["bfloat16"], "wavegan.json")))["precision"] == "bfloat16"
+    z = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 100)).astype(np.float32))
+    expected, out = (tf.saved_model.load(exports[p]).signatures["serving_default"](z=z)["G_z"].numpy()
+                     for p in ("float32", "bfloat16"))
+    error = out - expected
+    assert out.dtype == np.float32 and 10 * np.log10(np.sum(expected ** 2) / np.sum(error ** 2)) > 30
+
+
 def read_wavs(folder):
     paths = sorted(glob.glob(os.path.join(folder, "*.wav")))
     return paths, [soundfile.read(p, dtype="int16", always_2d=True) for p in paths]
