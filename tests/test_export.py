@@ -26,9 +26,9 @@ def test_export_outputs_equal_the_generator_up_to_float_rounding(tmp_path):
                                   True)
     flat = loaded.signatures["flat"](z=tf.constant(z), flat_pad=tf.constant(3))["G_z_flat"].numpy()
     np.testing.assert_allclose(flat.reshape(5, -1, 2)[:, :16384], expected, rtol=1e-5, atol=1e-6)
-    # The first layer's trained kernel is not stored beside its faster form (one kernel per phase: 6 or 7 taps).
+    # The first layer's trained kernel is not stored beside its faster form.
     shapes = {tuple(shape) for _, shape in tf.train.list_variables(os.path.join(path, "variables", "variables"))}
-    assert (25, 32, 64) not in shapes and {(6 * 64, 32), (7 * 64, 32)} <= shapes
+    assert (25, 32, 64) not in shapes and (7, 64, 4 * 32) in shapes
     assert "precision" not in json.load(open(os.path.join(path, "wavegan.json")))
 
 
@@ -59,3 +59,24 @@ def test_export_refuses_an_unknown_precision(tmp_path):
     with pytest.raises(UserError, match="bfloat16"):
         export_generator(generator, os.path.join(tmp_path, "saved_model"), {"latent_dim": 100}, Renderer(),
                          precision="float16")
+
+
+def test_export_with_the_d64_layer_forms_equals_the_generator(tmp_path, monkeypatch):
+    """The forms d = 64 takes (first layer per phase, second switching on the input size, last as col2im),
+    forced onto a small generator: the SavedModel still computes the generator up to float rounding, on
+    both sides of the second layer's switch."""
+    from wavegan import layers
+
+    monkeypatch.setattr(layers, "POLYPHASE_PER_PHASE_MIN_WEIGHTS", 0)
+    monkeypatch.setattr(layers, "POLYPHASE_SWITCH_MIN_CHANNELS", 0)
+    monkeypatch.setattr(layers, "POLYPHASE_COL2IM_MIN_CHANNELS", 0)
+    generator = WaveGANGenerator(dim=4)
+    generator.build((None, 100))
+    modes = [(getattr(f, "mode", None), getattr(f, "switch_rows", None)) for f in generator.inference_upconvs()]
+    assert modes == [("phases", None), ("phases", 256), (None, None), (None, None), ("col2im", None)]
+    path = export_generator(generator, os.path.join(tmp_path, "saved_model"), {"latent_dim": 100}, Renderer())
+    serving = tf.saved_model.load(path).signatures["serving_default"]
+    for batch in (1, 5):  # the second layer sees 64 and 320 input samples: per phase, then as trained
+        z = np.random.default_rng(batch).uniform(-1, 1, (batch, 100)).astype(np.float32)
+        np.testing.assert_allclose(serving(z=tf.constant(z))["G_z"].numpy(), generator(z, training=False).numpy(),
+                                   rtol=1e-5, atol=1e-6)

@@ -135,21 +135,29 @@ def test_polyphase_layer_switching_to_the_trained_kernel_above_a_size_equals_the
 
 
 def test_inference_form_picks_the_polyphase_layer_only_where_it_pays():
-    def built(filters, stride=4, **kwargs):
+    def built(filters, stride=4, channels=8, steps=16, **kwargs):
         layer = keras.layers.Conv1DTranspose(filters, 25, strides=stride, **{"padding": "same", **kwargs})
-        layer.build((None, 16, 8))
+        layer.build((None, steps, channels))
         return layer
 
-    assert inference_form(built(8), steps=16).mode == "phases"
-    assert inference_form(built(8), steps=16).switch_rows is None
-    assert inference_form(built(1), steps=4096).mode == "col2im"
-    assert inference_form(built(2), steps=4096).mode == "col2im"  # stereo output
-    assert inference_form(with_dtype(built(1), "bfloat16"), steps=4096).mode == "conv"
+    def form(layer, steps):
+        fast = inference_form(layer, steps)
+        return "layer" if fast is layer else (fast.mode, fast.switch_rows)
+
+    # d = 64's layers: a big first kernel per phase, the second per phase up to 256 input samples,
+    # then TensorFlow's kernel, and the one-channel last layer as col2im.
+    assert form(built(512, channels=1024), 16) == ("phases", None)
+    assert form(built(256, channels=512, steps=64), 64) == ("phases", 256)
+    assert form(built(128, channels=256, steps=256), 256) == "layer"
+    assert form(built(1, channels=64, steps=4096), 4096) == ("col2im", None)
+    # Smaller generators: one matmul, TensorFlow's kernel, a stride-1 convolution.
+    assert form(built(8), 16) == ("matmul", None)
+    assert form(built(8), 64) == "layer"
+    assert form(built(1), 4096) == ("conv", None)
+    assert form(built(2), 4096) == ("conv", None)  # stereo output
+    # In bfloat16 the last layer's partial sums are not rounded one by one.
+    assert form(with_dtype(built(1, channels=64), "bfloat16"), 4096) == ("conv", None)
     wide = built(8)
     assert inference_form(wide, steps=1024) is wide
-    assert inference_form(wide, steps=64) is wide  # few input channels: TensorFlow's kernel wins
-    many = keras.layers.Conv1DTranspose(256, 25, strides=4, padding="same")
-    many.build((None, 64, 512))
-    assert (inference_form(many, steps=64).mode, inference_form(many, steps=64).switch_rows) == ("phases", 256)
     for other in (built(8, activation="relu"), built(8, padding="valid"), keras.layers.Conv1D(8, 25)):
         assert inference_form(other, steps=16) is other

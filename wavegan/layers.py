@@ -270,16 +270,18 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
                 "phase_taps": self.phase_taps, "switch_rows": self.switch_rows, "kernel_len": self.kernel_len}
 
 
-# Measured at d=64 (docs/benchmarks.md): the 16-step first layer is 2.2× faster as a polyphase matmul
-# than TensorFlow's transposed convolution at batch 1 and 64, and its per-phase form reads 11% less
-# weight; the 64-step, 512-channel second layer is 1.7× faster per phase at batch 1 but slower from
-# ~512 input samples on (so it switches back above 256); from 256 steps on TensorFlow's kernel wins.
-# With few outputs per phase (the last, one-channel layer) col2im is 1.6× faster at batch 1 in float32;
-# in bfloat16 its seven partial sums would each be rounded (−1 dB SNR), and the stride-1 convolution is
-# as fast there.
+# Measured at d = 8–64 (docs/benchmarks.md): the 16-step first layer is 2.2× faster as a polyphase
+# matmul than TensorFlow's transposed convolution at batch 1 and 64; where its kernel is big (d = 64:
+# 13M weights, 52 MB) one matmul per phase, reading 11% less weight, is faster still at batch 1, while
+# for small kernels the single matmul's fewer ops win. The 64-step, 512-channel second layer (d = 64)
+# is 1.7× faster per phase at batch 1 but slower from ~512 input samples on, so it switches back above
+# 256; from 256 steps on TensorFlow's kernel wins. The last, one-channel layer: col2im is 1.6× faster
+# than the stride-1 convolution at batch 1 from 64 input channels on (as fast at batch 64) and slower
+# below; in bfloat16 its seven partial sums would each be rounded (−1 dB SNR), so it is float32 only.
 POLYPHASE_MAX_STEPS = 32
+POLYPHASE_PER_PHASE_MIN_WEIGHTS = 1 << 23
 POLYPHASE_SWITCH_MAX_STEPS, POLYPHASE_SWITCH_MIN_CHANNELS, POLYPHASE_SWITCH_ROWS = 64, 512, 256
-POLYPHASE_COL2IM_MAX_OUTPUTS = 8
+POLYPHASE_FEW_OUTPUTS, POLYPHASE_COL2IM_MIN_CHANNELS = 8, 64
 
 
 def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
@@ -288,11 +290,14 @@ def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
             or layer.data_format != "channels_last" or layer.dilation_rate[0] != 1
             or layer.activation is not keras.activations.linear):
         return layer
-    if layer.strides[0] * layer.filters <= POLYPHASE_COL2IM_MAX_OUTPUTS:
-        return PolyphaseConv1DTranspose.from_layer(layer, "col2im" if layer.compute_dtype == "float32" else "conv")
+    length, filters, channels = layer.kernel.shape
+    if layer.strides[0] * filters <= POLYPHASE_FEW_OUTPUTS:
+        col2im = channels >= POLYPHASE_COL2IM_MIN_CHANNELS and layer.compute_dtype == "float32"
+        return PolyphaseConv1DTranspose.from_layer(layer, "col2im" if col2im else "conv")
     if steps <= POLYPHASE_MAX_STEPS:
-        return PolyphaseConv1DTranspose.from_layer(layer, "phases")
-    if steps <= POLYPHASE_SWITCH_MAX_STEPS and layer.kernel.shape[-1] >= POLYPHASE_SWITCH_MIN_CHANNELS:
+        per_phase = length * filters * channels >= POLYPHASE_PER_PHASE_MIN_WEIGHTS
+        return PolyphaseConv1DTranspose.from_layer(layer, "phases" if per_phase else "matmul")
+    if steps <= POLYPHASE_SWITCH_MAX_STEPS and channels >= POLYPHASE_SWITCH_MIN_CHANNELS:
         return PolyphaseConv1DTranspose.from_layer(layer, "phases", switch_rows=POLYPHASE_SWITCH_ROWS)
     return layer
 
