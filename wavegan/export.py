@@ -188,8 +188,8 @@ class SubprocessExporter:
                    PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
         self.errors = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export_child", self.train_dir, checkpoint,
-                                      self.export_dir, self.precision], stdout=subprocess.DEVNULL, stderr=self.errors, env=env,
-                                     start_new_session=True)
+                                      self.export_dir, self.precision], stdout=subprocess.DEVNULL,
+                                     stderr=self.errors, env=env, start_new_session=True)
 
     def wait(self, warn: bool = True) -> str | None:
         """Waits for the export under way, if any; returns why it failed (None: it did not). A failure is

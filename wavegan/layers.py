@@ -212,9 +212,10 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
                 tap = stride * d + p + offset
                 if 0 <= tap < length:
                     packed[high - d, :, p, :] = kernel[tap].T
-        fast = cls(filters, stride, high - low + 1, high, -low, mode, phase_taps=phase_taps if mode == "phases" else None,
-                   switch_rows=switch_rows, kernel_len=length if switch_rows is not None else None,
-                   name=layer.name + "_polyphase", dtype=layer.dtype_policy)
+        fast = cls(filters, stride, high - low + 1, high, -low, mode,
+                   phase_taps=phase_taps if mode == "phases" else None, switch_rows=switch_rows,
+                   kernel_len=length if switch_rows is not None else None, name=layer.name + "_polyphase",
+                   dtype=layer.dtype_policy)
         fast.build((None, None, channels))
         if mode == "phases":
             for p, (first, stop) in enumerate(phase_taps):
@@ -228,15 +229,16 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
 
     def call(self, x):
         if self.switch_rows is None:
-            return self.phases(x)
+            return self.polyphase(x)
         # The same values as the trained Conv1DTranspose(padding="same") computes, as it computes them.
-        return ops.cond(ops.shape(x)[0] * ops.shape(x)[1] <= self.switch_rows, lambda: self.phases(x),
+        return ops.cond(ops.shape(x)[0] * ops.shape(x)[1] <= self.switch_rows, lambda: self.polyphase(x),
                         lambda: ops.conv_transpose(x, self.trained_kernel, self.strides, padding="same") + self.bias)
 
-    def phases(self, x):
+    def polyphase(self, x):
         batch, length, channels = ops.shape(x)[0], ops.shape(x)[1], ops.shape(x)[2]
         if self.mode == "col2im":
-            # y[i, j] = x[i] · kernel[j]; phases[m] = Σ_j x[m + j − pad_left] · kernel[j] = Σ_j y[m + j − pad_left, j].
+            # y[i, j] = x[i] · kernel[j], and phases[m] = Σ_j x[m + j − pad_left] · kernel[j]
+            #                                         = Σ_j y[m + j − pad_left, j].
             kernel = ops.reshape(ops.transpose(self.kernel, (1, 0, 2)), (channels, -1))
             y = ops.reshape(ops.matmul(ops.reshape(x, (-1, channels)), kernel),
                             (batch, length, self.taps, self.strides * self.filters))
