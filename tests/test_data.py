@@ -53,6 +53,23 @@ def test_first_slice_equals_the_first_frame_of_the_padded_framing(length):
     np.testing.assert_array_equal(slices_of(samples, config), framed)
 
 
+@pytest.mark.parametrize("channels", [1, 2])
+@pytest.mark.parametrize("overlap", [0.0, 0.5, 0.3])
+@pytest.mark.parametrize("pad_end", [False, True])
+def test_framing_equals_tf_signal_frame_after_dropping_the_offset(channels, overlap, pad_end):
+    """frame_audio frames the flat samples (and reshapes when hop = slice_len): the same slices as
+    SPEC §6.2's offset then tf.signal.frame along time, at the edges too."""
+    config = cfg(overlap_ratio=overlap, pad_end=pad_end, num_channels=channels)
+    rng = np.random.default_rng(0)
+    for length in [0, 1, S - 1, S, S + 1, 2 * S, 3 * S + 77]:
+        samples = rng.standard_normal((length, channels)).astype(np.float32)
+        for start in (0, 1, 5000, S - 1):  # the random offset's range; past the end of short files
+            expected = tf.signal.frame(samples[start:], S, config.hop, pad_end=pad_end, axis=0).numpy()
+            got = data.frame_audio(tf.constant(samples), tf.constant(start), config).numpy()
+            assert got.shape == expected.reshape(-1, S, channels).shape, (length, start)
+            np.testing.assert_array_equal(got, expected.reshape(-1, S, channels))
+
+
 def test_pad_end_keeps_the_zero_padded_partial_last_slice():
     length = 2 * S + 100
     signal = fx.ramp(length, wrap=False)

@@ -116,19 +116,43 @@ def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]
     return infos
 
 
-def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
-    """[n, channels] → [slices, slice_len, channels] following SPEC §6.2."""
+def random_offset(cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
+    """SPEC §6.2: the samples dropped from a file's start this epoch, uniform in [0, slice_len); 0 with
+    first_slice."""
+    if not cfg.random_offset:
+        return tf.constant(0, tf.int32)
+    return tf.random.uniform([], 0, cfg.slice_len, dtype=tf.int32, seed=seed)
+
+
+def frame_audio(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
+    """[n, channels] without its first `start` samples → [slices, slice_len, channels] (SPEC §6.2 framing)."""
     if cfg.first_slice:
         # The first frame of a zero-padded framing, in three ops instead of tf.signal.frame's dozen:
         # for short clips the per-file op count is what bounds the pipeline.
         first = samples[:cfg.slice_len]
         padded = tf.pad(first, [[0, cfg.slice_len - tf.shape(first)[0]], [0, 0]])[None]
         return padded[:tf.minimum(tf.shape(samples)[0], 1)]  # nothing from a file that decoded to nothing
-    if cfg.random_offset:
-        start = tf.random.uniform([], 0, cfg.slice_len, dtype=tf.int32, seed=seed)
-        samples = samples[start:]
-    slices = tf.signal.frame(samples, cfg.slice_len, cfg.hop, pad_end=cfg.pad_end, axis=0)
-    return slices[:1] if cfg.first_slice else slices
+    channels = samples.shape[1] if samples.shape[1] is not None else cfg.num_channels
+    length, hop = cfg.slice_len * channels, cfg.hop * channels
+    # Framed on the flat (interleaved) samples: TensorFlow slices an [n, 1] tensor element by element
+    # (~2 ns a sample, milliseconds for a 30 s file) but a flat one with memcpy.
+    flat = tf.reshape(samples, [-1])
+    start = tf.minimum(start * channels, tf.size(flat))
+    if hop == length:  # no overlap (the default): one slice and a reshape, not tf.signal.frame's gather
+        rest = tf.size(flat) - start
+        count = -(-rest // length) if cfg.pad_end else rest // length
+        flat = flat[start:start + count * length]
+        if cfg.pad_end:
+            flat = tf.pad(flat, [[0, count * length - tf.size(flat)]])
+        frames = tf.reshape(flat, [count, length])
+    else:
+        frames = tf.signal.frame(flat[start:], length, hop, pad_end=cfg.pad_end, axis=0)
+    return tf.reshape(frames, [-1, cfg.slice_len, channels])
+
+
+def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
+    """[n, channels] → [slices, slice_len, channels] following SPEC §6.2."""
+    return frame_audio(samples, random_offset(cfg, seed), cfg)
 
 
 # A file decoding to less than this share of the length its header gives is reported (a truncated MP3
@@ -204,7 +228,6 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     With `labels` (a class index per file) the elements are (slice, label) pairs. `slicer` replaces
     `slice_audio` ([n, channels] → [slices, length, channels]) for models that cut files otherwise
     (the WaveNet's overlapping pieces, the frame GRU's sequences of frames)."""
-    slicer = slicer or (lambda samples: slice_audio(samples, cfg))
     sources = corpus.prepare(files, cfg) if cfg.prepared else [f.path for f in files]
     paths = tf.data.Dataset.from_tensor_slices(sources if labels is None else (sources, np.asarray(labels, np.int32)))
     if shuffle and not cfg.cache:
@@ -228,8 +251,17 @@ def example_dataset(files: Sequence[audio.AudioFileInfo], cfg: DataConfig, shuff
     if repeat:
         decoded = decoded.repeat(passes_per_round(files, cfg))
     # map + unbatch rather than flat_map: a dataset built per file costs more than decoding a short one.
-    # One thread, so that for a given seed each file gets the same random offset on every run.
-    examples = decoded.map(lambda samples, *label: _with_label(slicer(samples), *label)).unbatch()
+    if slicer is None and cfg.random_offset:
+        # Offsets drawn in one thread, so that for a given seed each file gets the same one on every run;
+        # the framing, what costs for long files, in parallel and in order.
+        starts = decoded.map(lambda samples, *label: (samples, random_offset(cfg), *label))
+        sliced = starts.map(lambda samples, start, *label: _with_label(frame_audio(samples, start, cfg), *label),
+                            num_parallel_calls=num_parallel_calls, deterministic=not shuffle)
+    else:
+        slicer = slicer or (lambda samples: slice_audio(samples, cfg))
+        # One thread, so that for a given seed a random slicer cuts each file the same way on every run.
+        sliced = decoded.map(lambda samples, *label: _with_label(slicer(samples), *label))
+    examples = sliced.unbatch()
     if repeat:
         # After slicing, so a round yielding nothing (every file unreadable) ends the data instead of
         # spinning forever: tf.data stops repeating a dataset whose round is empty.
