@@ -58,9 +58,14 @@ def test_a_signal_is_acknowledged_while_a_step_is_still_running():
     import tensorflow as tf
 
     class LongStep(keras.Model):
+        def __init__(self):
+            super().__init__()
+            # How many products a step makes: set after the first step so that one lasts ~3 s on any machine.
+            self.work = tf.Variable(4000, trainable=False)
+
         def train_step(self, *data):  # a few seconds of work in one step
             data = tf.nest.flatten(data)[0]
-            y = tf.while_loop(lambda i, y: i < 4000, lambda i, y: (i + 1, tf.tanh(y @ y) / 50.0), (0, data))[1]
+            y = tf.while_loop(lambda i, y: i < self.work, lambda i, y: (i + 1, tf.tanh(y @ y) / 50.0), (0, data))[1]
             return {"value": tf.reduce_mean(y)}
 
     lines, times = [], {}
@@ -70,6 +75,12 @@ def test_a_signal_is_acknowledged_while_a_step_is_still_running():
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
+            times[f"epoch {epoch}"] = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:  # the first step (tracing included) calibrates the second: about 3 s of work
+                elapsed = time.monotonic() - times["epoch 0"]
+                self.model.work.assign(int(4000 * max(1.0, 3.0 / max(elapsed, 1e-3))))
 
         def on_train_batch_begin(self, batch, logs=None):
             if self.epoch == 1:
