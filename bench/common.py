@@ -42,6 +42,33 @@ def machine() -> str:
             f"TensorFlow {tf.__version__}, Python {platform.python_version()}")
 
 
+def tree_cpu_seconds(root: int | None = None, include_root: bool = True) -> float:
+    """User + system CPU seconds of the live processes below `root` (default: this process), and of `root`
+    itself unless include_root is False, read from /proc: what a benchmark spends in decoder pools or a
+    driven browser as well as in its own threads."""
+    root = os.getpid() if root is None else root
+    ticks = os.sysconf("SC_CLK_TCK")
+    parent, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parent[int(entry)] = int(fields[1])
+        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    total = cpu.get(root, 0.0) if include_root else 0.0
+    for pid, seconds in cpu.items():
+        p = parent.get(pid)
+        while p and p != root:
+            p = parent.get(p)
+        if p == root:
+            total += seconds
+    return total
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

@@ -429,9 +429,7 @@ def sample(generate, state: dict, z: np.ndarray, num_classes: int = 0) -> np.nda
     for k in range(0, len(z), GEN_CHUNK):
         chunk = z[k:k + GEN_CHUNK]
         padded = np.concatenate([chunk, np.zeros((GEN_CHUNK - len(chunk), z.shape[1]), z.dtype)])
-        extra = ()
-        if labels is not None:
-            extra = (np.resize(labels[k:k + GEN_CHUNK], GEN_CHUNK) if len(chunk) < GEN_CHUNK else labels[k:k + GEN_CHUNK],)
+        extra = () if labels is None else (np.resize(labels[k:k + GEN_CHUNK], GEN_CHUNK),)  # padded as z
         audio = np.asarray(generate(state["g_trainable"], state["g_non_trainable"], padded, *extra))
         out.append(to_int16(audio[:len(chunk)]))
     return np.concatenate(out)

@@ -22,7 +22,6 @@ import time
 import common
 import numpy as np
 import soundfile
-import tensorflow as tf
 
 from wavegan import data
 from wavegan.config import DataConfig
@@ -37,32 +36,17 @@ def write_folder(folder: str, n: int, seconds: float, rate: int, channels: int, 
         soundfile.write(os.path.join(folder, f"f{i:04d}.{ext}"), audio, rate, format=fmt, subtype=subtype)
 
 
-def cpu_seconds() -> float:
-    """User + system time of this process and its live children (the decoder pool), from /proc."""
-    me, total = os.getpid(), 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(pid) == me or int(fields[1]) == me:  # fields[1]: the parent pid
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def slices_per_second(cfg: DataConfig, slices: int, batch: int) -> tuple[float, float]:
     files = data.prepare_files(cfg, batch_size=batch)
     iterator = iter(data.batch_dataset(data.example_dataset(files, cfg), batch))
     for _ in range(data.SHUFFLE_BUFFER_EXAMPLES // batch + 2):  # fill the shuffle buffer (and any cache)
         next(iterator)
     batches = max(1, slices // batch)
-    start, cpu = time.perf_counter(), cpu_seconds()
+    start, cpu = time.perf_counter(), common.tree_cpu_seconds()
     for _ in range(batches):
         next(iterator)
-    return batches * batch / (time.perf_counter() - start), batches * batch / max(cpu_seconds() - cpu, 1e-9)
+    wall, cpu = time.perf_counter() - start, common.tree_cpu_seconds() - cpu
+    return batches * batch / wall, batches * batch / max(cpu, 1e-9)
 
 
 def main() -> None:

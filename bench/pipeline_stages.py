@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -28,11 +27,6 @@ from wavegan import corpus, data
 from wavegan.config import DataConfig
 
 BATCH = 64
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def literal_frames(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
@@ -65,11 +59,11 @@ def per_slice_us(dataset: tf.data.Dataset, batches: int, slices_per_element: flo
     iterator = iter(dataset)
     for _ in range(warm_up):
         next(iterator)
-    start, cpu = time.perf_counter(), cpu_seconds()
+    start, cpu = time.perf_counter(), common.tree_cpu_seconds()
     for _ in range(batches):
         next(iterator)
     slices = batches * BATCH * slices_per_element
-    return 1e6 * (cpu_seconds() - cpu) / slices, slices / (time.perf_counter() - start)
+    return 1e6 * (common.tree_cpu_seconds() - cpu) / slices, slices / (time.perf_counter() - start)
 
 
 def main() -> None:

@@ -32,32 +32,6 @@ from wavegan.models import WaveGANGenerator
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def descendants_cpu_seconds(root: int) -> float:
-    """User + system CPU time of every live process below `root` (here: Playwright's driver and Chromium)."""
-    parent, cpu = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parent[int(entry)] = int(fields[1])
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
-    total = 0.0
-    for pid, seconds in cpu.items():
-        p = parent.get(pid)
-        while p and p != root:
-            p = parent.get(p)
-        if p == root:
-            total += seconds
-    return total
-
-
 class _Plain(SimpleHTTPRequestHandler):
     def log_message(self, format, *args):
         pass
@@ -88,9 +62,9 @@ def measure(browser, url: str, z: np.ndarray, expected: np.ndarray, repeats: int
         raise RuntimeError(state[0])
     walls, cpus = [], []
     for _ in range(repeats):
-        cpu_before = descendants_cpu_seconds(os.getpid())
+        cpu_before = common.tree_cpu_seconds(include_root=False)
         walls.append(page.evaluate(GENERATE, z.tolist()) / 1000)
-        cpus.append(descendants_cpu_seconds(os.getpid()) - cpu_before)
+        cpus.append(common.tree_cpu_seconds(include_root=False) - cpu_before)
     worst = float(np.abs(np.array(page.evaluate(AUDIO), np.float32) - expected).max())
     page.close()
     return {"load_s": load_s, "model_load_s": state[1]["modelLoadMs"] / 1000, "threads": state[2],

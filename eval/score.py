@@ -25,6 +25,7 @@ from eval import metrics
 from eval.classifier import DigitClassifier, load_classifier, load_clips
 from eval.features import similarity_features
 from wavegan.audio import find_audio_files
+from wavegan.categories import category_or_none
 from wavegan.errors import UserError
 
 
@@ -119,8 +120,6 @@ def main() -> int:
 
 def asked_from_names(paths: list[str], classifier_labels) -> np.ndarray:
     """The classifier label index each file's name asks for (the name up to its first '_')."""
-    from wavegan.categories import category_or_none
-
     names = [category_or_none(p, "prefix") for p in paths]
     unnamed = [p for p, name in zip(paths, names) if name is None]
     if unnamed:
