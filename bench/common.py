@@ -15,8 +15,29 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "benchmarks.md")
-# Measured fp32 matmul peak of the development machine (../shared/PERF_NOTES.md), for the share-of-peak column.
-CPU_FP32_PEAK_GFLOPS = 400.0
+
+
+def matmul_gflops(dtype: str = "float32", size: int = 4096, repeats: int = 5) -> tuple[float, float]:
+    """(median, best) GFLOP/s of a size² matmul on this machine in the current backend: the machine's peak
+    that "share of peak" divides by (machines differ: 310 on one 2-core Xeon, 400 on an AMD EPYC)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        a = jax.random.normal(jax.random.PRNGKey(0), (size, size)).astype(dtype)
+        matmul = jax.jit(jnp.matmul)
+        run = lambda: matmul(a, a).block_until_ready()  # noqa: E731
+    else:
+        import tensorflow as tf
+
+        a = tf.cast(tf.random.normal([size, size]), dtype)
+        matmul = tf.function(tf.matmul)
+        run = lambda: matmul(a, a).numpy()  # noqa: E731
+    run()
+    median, times = median_seconds(run, repeats)
+    return 2 * size ** 3 / median / 1e9, 2 * size ** 3 / min(times) / 1e9
 
 
 def machine() -> str:

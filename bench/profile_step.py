@@ -19,6 +19,7 @@ import time
 import common  # noqa: F401  (sets up the path and TF logging)
 import keras
 import numpy as np
+from keras import ops
 import tensorflow as tf
 
 from wavegan import losses, models, trainer_tf
@@ -87,6 +88,49 @@ def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
     return rows
 
 
+def compare_conv_forms(dim: int, batch: int, steps: int) -> list[str]:
+    """Every strided convolution as TensorFlow computes it ("direct") against the forms
+    `layers.training_conv_form` picks, iterations interleaved in one process; both start from the same
+    weights and noise, and the first iteration's losses and updated weights are compared."""
+    from wavegan import layers as wavegan_layers
+
+    chosen = wavegan_layers.training_conv_form
+
+    def make_step(form_rule):
+        wavegan_layers.training_conv_form = form_rule  # looked up when the layers are built
+        keras.utils.set_random_seed(0)
+        trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
+        trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+        trainer.build_for_training((16384, 1))
+        wavegan_layers.training_conv_form = chosen
+        forms = [conv.computed_form for conv in trainer.discriminator.downconvs + trainer.generator.upconvs]
+        step = tf.function(trainer.train_step)
+        logs = {name: float(value) for name, value in step(real_batches).items()}
+        return trainer, step, forms, logs
+
+    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    runs = {"every convolution direct": make_step(lambda *args: "direct"), "training forms": make_step(chosen)}
+    (direct, _, _, direct_logs), (fast, _, fast_forms, fast_logs) = runs.values()
+    weights = [(a, b) for a, b in zip(direct.generator.weights + direct.discriminator.weights,
+                                      fast.generator.weights + fast.discriminator.weights, strict=True)]
+    worst = max(float(np.max(np.abs(ops.convert_to_numpy(a) - ops.convert_to_numpy(b)))) for a, b in weights)
+    seconds = {name: [] for name in runs}
+    for _ in range(steps):
+        for name, (_, step, _, _) in runs.items():
+            start = time.perf_counter()
+            step(real_batches)["d_loss"].numpy()
+            seconds[name].append(time.perf_counter() - start)
+    rows = [f"| strided convolutions (d={dim}, batch {batch}, {steps} interleaved iterations) | median s / iteration | "
+            "min |", "|---|---|---|"]
+    rows += [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} |" for name, s in seconds.items()]
+    ratio = statistics.median(seconds["training forms"]) / statistics.median(seconds["every convolution direct"])
+    rows += ["", f"Forms (D downconv_0…, then G upconv_0…): {', '.join(fast_forms)}. Time ratio {ratio:.3f}.",
+             "First iteration from the same weights and noise: "
+             + ", ".join(f"{name} {direct_logs[name]:.6g} / {fast_logs[name]:.6g}" for name in direct_logs)
+             + f"; largest weight difference after it {worst:.2e}."]
+    return rows
+
+
 class StepTimes(keras.callbacks.Callback):
     """Wall time between consecutive step ends inside one fit (data, step, callbacks: all of it)."""
 
@@ -151,12 +195,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compare_steps", type=int, default=0,
                         help="also time this many interleaved iterations before/after the activation change")
+    parser.add_argument("--compare_forms", type=int, default=0,
+                        help="only time this many interleaved iterations with TensorFlow's strided convolutions "
+                             "against the training forms (wavegan.layers.training_conv_form)")
     parser.add_argument("--no_record", action="store_true", help="print only")
     parser.add_argument("--fit_rounds", type=int, default=0,
                         help="only compare fit with the train mode's callbacks against the bare step, this many "
                              "interleaved rounds of --calls steps")
     args = parser.parse_args()
     calls, repeats, batch = args.calls, args.repeats, args.batch
+    if args.compare_forms:
+        rows = compare_conv_forms(args.dim, batch, args.compare_forms)
+        if args.no_record:
+            print("\n".join(rows))
+        else:
+            common.record(f"Strided convolutions in training (d={args.dim}, batch {batch})", rows)
+        return
 
     g = WaveGANGenerator(dim=args.dim)
     d = WaveGANDiscriminator(dim=args.dim, phaseshuffle_rad=args.phaseshuffle)

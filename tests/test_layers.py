@@ -4,7 +4,10 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from wavegan.layers import PhaseShuffle, PolyphaseConv1DTranspose, inference_form, leaky_relu, with_dtype
+from wavegan import layers as wavegan_layers
+from wavegan.layers import (PhaseShuffle, PolyphaseConv1DTranspose, StridedConv1D, StridedConv1DTranspose, inference_form,
+                            leaky_relu, polyphase_rows, with_dtype)
+from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 
 
 def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
@@ -161,3 +164,133 @@ def test_inference_form_picks_the_polyphase_layer_only_where_it_pays():
     assert inference_form(wide, steps=1024) is wide
     for other in (built(8, activation="relu"), built(8, padding="valid"), keras.layers.Conv1D(8, 25)):
         assert inference_form(other, steps=16) is other
+
+
+# --- training forms of the strided convolutions ----------------------------------------------------
+
+def reference_conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
+    """TensorFlow's strided "same" convolution written out: ⌈L/s⌉ outputs, (total padding) // 2 on the left."""
+    length, taps = x.shape[1], kernel.shape[0]
+    steps = -(-length // stride)
+    left = max((steps - 1) * stride + taps - length, 0) // 2
+    padded = np.pad(x, [(0, 0), (left, stride * steps + taps), (0, 0)])
+    return np.stack([np.einsum("bkc,kcf->bf", padded[:, t * stride:t * stride + taps], kernel)
+                     for t in range(steps)], axis=1) + bias
+
+
+def form_results(layer_class, form: str, x: np.ndarray, filters: int, taps: int, stride: int, weights=None):
+    """Output, input gradient, and the gradient penalty's double backward to the kernel (the three things
+    training asks of a discriminator layer) for `layer_class` computed in `form`."""
+    layer = layer_class(filters, taps, strides=stride, padding="same", form=form)
+    layer.build(x.shape)
+    if weights is not None:
+        layer.set_weights(weights)
+    x = tf.constant(x)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = layer(x)
+            # Not a plain sum: a cotangent that varies over the output, as the layers above give.
+            score = tf.reduce_sum(tf.sin(y))
+        input_gradient = inner.gradient(score, x)
+        penalty = tf.reduce_sum(tf.square(input_gradient))
+    kernel_gradient = outer.gradient(penalty, layer.kernel)
+    return layer, [y.numpy(), input_gradient.numpy(), tf.convert_to_tensor(kernel_gradient).numpy()]
+
+
+@pytest.mark.parametrize("form", ["space_to_depth", "matmul"])
+@pytest.mark.parametrize("length,channels,filters,taps,stride", [
+    (64, 5, 7, 25, 4), (37, 3, 4, 25, 4), (30, 3, 2, 24, 4), (20, 2, 3, 5, 2), (9, 2, 2, 3, 4)])
+def test_strided_conv_training_forms_equal_the_direct_convolution(form, length, channels, filters, taps, stride):
+    x = np.random.default_rng(0).normal(size=(3, length, channels)).astype(np.float32)
+    direct, expected = form_results(StridedConv1D, "direct", x, filters, taps, stride)
+    weights = [np.random.default_rng(1).normal(size=w.shape).astype(np.float32) for w in direct.get_weights()]
+    direct, expected = form_results(StridedConv1D, "direct", x, filters, taps, stride, weights)
+    np.testing.assert_allclose(expected[0], reference_conv_same(x, *weights, stride), rtol=1e-4, atol=1e-4)
+    fast, results = form_results(StridedConv1D, form, x, filters, taps, stride, weights)
+    assert fast.computed_form == form
+    for got, want in zip(results, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("form", ["polyphase", "matmul"])
+@pytest.mark.parametrize("length,channels,filters,taps,stride", [
+    (16, 5, 3, 25, 4), (7, 3, 1, 25, 4), (9, 3, 2, 24, 4), (5, 2, 3, 5, 2), (6, 2, 2, 3, 4)])
+def test_transposed_conv_training_forms_equal_the_direct_convolution(form, length, channels, filters, taps, stride):
+    x = np.random.default_rng(0).normal(size=(3, length, channels)).astype(np.float32)
+    direct, _ = form_results(StridedConv1DTranspose, "direct", x, filters, taps, stride)
+    weights = [np.random.default_rng(1).normal(size=w.shape).astype(np.float32) for w in direct.get_weights()]
+    direct, expected = form_results(StridedConv1DTranspose, "direct", x, filters, taps, stride, weights)
+    np.testing.assert_allclose(expected[0], reference_transposed_conv_same(x, *weights, stride), rtol=1e-4, atol=1e-4)
+    fast, results = form_results(StridedConv1DTranspose, form, x, filters, taps, stride, weights)
+    assert fast.computed_form == form
+    for got, want in zip(results, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def graph_convolutions(layer, shape) -> list:
+    """The strides of every convolution op in the traced graph of `layer` (and whether a MatMul ran)."""
+    graph = tf.function(layer).get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
+    convs = [list(op.get_attr("strides")) for op in graph.get_operations() if op.type.startswith("Conv2D")]
+    return convs, any(op.type in ("MatMul", "BatchMatMulV2") for op in graph.get_operations())
+
+
+def test_the_training_forms_really_replace_the_strided_kernels():
+    def built(layer_class, form, shape):
+        layer = layer_class(4, 25, strides=4, padding="same", form=form)
+        layer.build(shape)
+        return layer
+
+    assert graph_convolutions(built(StridedConv1D, "direct", (2, 64, 3)), (2, 64, 3)) == ([[1, 1, 4, 1]], False)
+    assert graph_convolutions(built(StridedConv1D, "space_to_depth", (2, 64, 3)), (2, 64, 3)) == ([[1, 1, 1, 1]], False)
+    assert graph_convolutions(built(StridedConv1D, "matmul", (2, 64, 3)), (2, 64, 3)) == ([], True)
+    convs, _ = graph_convolutions(built(StridedConv1DTranspose, "direct", (2, 16, 3)), (2, 16, 3))
+    assert convs == [[1, 1, 4, 1]]  # Conv2DBackpropInput: the transposed convolution
+    assert graph_convolutions(built(StridedConv1DTranspose, "polyphase", (2, 16, 3)), (2, 16, 3)) == ([[1, 1, 1, 1]], False)
+    assert graph_convolutions(built(StridedConv1DTranspose, "matmul", (2, 16, 3)), (2, 16, 3)) == ([], True)
+
+
+def test_polyphase_rows_of_the_paper_kernel():
+    # kernel 25, stride 4, "same" (offset 10): out[4m + p] = Σ_i x[i] · kernel[4(m − i) + p + 10]; lags
+    # m − i from −3 to 3, packed from the largest lag down; 25 marks a phase that meets no tap.
+    rows, left, right = polyphase_rows(25, 4)
+    assert (left, right) == (3, 3)
+    np.testing.assert_array_equal(rows, [[22, 23, 24, 25], [18, 19, 20, 21], [14, 15, 16, 17], [10, 11, 12, 13],
+                                         [6, 7, 8, 9], [2, 3, 4, 5], [25, 25, 0, 1]])
+
+
+def test_training_forms_picked_for_the_paper_sizes():
+    def forms(dim):
+        g, d = WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim)
+        g.build((None, 100))
+        d.build((None, 16384, 1))
+        return [c.computed_form for c in d.downconvs], [c.computed_form for c in g.upconvs]
+
+    # Measured (docs/benchmarks.md): space-to-depth where D's input has at most 64 channels, one matmul
+    # for the 13M-weight 16-step layers at d = 64, the polyphase filter for G's one-channel last layer.
+    assert forms(64) == (["space_to_depth", "space_to_depth", "direct", "direct", "matmul"],
+                         ["matmul", "direct", "direct", "direct", "polyphase"])
+    assert forms(16) == (["space_to_depth"] * 4 + ["direct"], ["direct"] * 4 + ["polyphase"])
+
+
+def test_training_forms_keep_the_weights_and_the_config(monkeypatch):
+    d = WaveGANDiscriminator(dim=4)
+    d.build((None, 16384, 1))
+    monkeypatch.setattr(wavegan_layers, "training_conv_form", lambda *args: "direct")
+    direct = WaveGANDiscriminator(dim=4)
+    direct.build((None, 16384, 1))
+    assert [c.computed_form for c in direct.downconvs] == ["direct"] * 5
+    assert [c.computed_form for c in d.downconvs] != ["direct"] * 5
+    # The same variables under the same names within the model (what checkpoints key on).
+    assert [(w.path.split("/", 1)[1], w.shape) for w in d.weights] == [(w.path.split("/", 1)[1], w.shape)
+                                                                       for w in direct.weights]
+    direct.set_weights(d.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16384, 1)).astype(np.float32)
+    np.testing.assert_allclose(ops.convert_to_numpy(direct(x)), ops.convert_to_numpy(d(x)), rtol=1e-4, atol=1e-5)
+    layer = StridedConv1D(8, 25, strides=4, padding="same", form="matmul", name="conv")
+    restored = StridedConv1D.from_config(layer.get_config())
+    assert restored.form == "matmul" and restored.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="form must be one of"):
+        StridedConv1D(8, 25, strides=4, form="fast")
+    with pytest.raises(ValueError, match="needs a strided 'same'"):
+        StridedConv1D(8, 25, strides=4, padding="valid", form="matmul").build((None, 64, 2))

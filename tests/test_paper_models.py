@@ -115,7 +115,7 @@ def test_generator_layers_as_built(slice_len, strides, channels):
     start = 16 if slice_len == 16384 else 32
     assert g.z_project.units == 16 * start * DIM
     assert tuple(g.z_reshape.target_shape) == (16, start * DIM)
-    assert [type(c) for c in g.upconvs] == [keras.layers.Conv1DTranspose] * len(strides)
+    assert all(isinstance(c, keras.layers.Conv1DTranspose) for c in g.upconvs) and len(g.upconvs) == len(strides)
     assert [c.strides[0] for c in g.upconvs] == strides
     assert [c.kernel_size[0] for c in g.upconvs] == [25] * len(strides)
     assert [c.filters for c in g.upconvs] == [m * DIM for m in channels] + [1]
@@ -232,7 +232,7 @@ def test_latents_and_output_range():
 def test_discriminator_layers_as_built(slice_len, strides, channels, dense_in):
     d = WaveGANDiscriminator(slice_len=slice_len, dim=DIM, batchnorm=True, phaseshuffle_rad=2)
     d.build((None, slice_len, 1))
-    assert [type(c) for c in d.downconvs] == [keras.layers.Conv1D] * len(strides)
+    assert all(isinstance(c, keras.layers.Conv1D) for c in d.downconvs) and len(d.downconvs) == len(strides)
     assert [c.strides[0] for c in d.downconvs] == strides
     assert [c.kernel_size[0] for c in d.downconvs] == [25] * len(strides)
     assert [c.filters for c in d.downconvs] == [m * DIM for m in channels]

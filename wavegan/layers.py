@@ -133,6 +133,34 @@ class ProjectionHead(keras.layers.Layer):
         return {**super().get_config(), "num_classes": self.num_classes}
 
 
+def polyphase_rows(kernel_len: int, stride: int) -> tuple[np.ndarray, int, int]:
+    """How a transposed convolution (padding "same") splits into `stride` phases of one stride-1 filter.
+
+    Output sample s·m + p only ever meets kernel taps ≡ p (mod s): out[s·m + p] = Σ_i x[i] ·
+    kernel[s·(m − i) + p + offset], offset = (kernel − stride) // 2 as the forward "same" convolution
+    pads. Returns `rows` [taps, stride], the kernel row each packed tap of each phase reads
+    (`kernel_len` where the phase meets no tap: a zero row), and the left and right padding of the
+    input for a "valid" stride-1 filter over it.
+    """
+    offset = max(kernel_len - stride, 0) // 2
+    lags = [d for p in range(stride) for d in range(-kernel_len, kernel_len + 1)
+            if 0 <= stride * d + p + offset < kernel_len]
+    low, high = min(lags), max(lags)
+    rows = np.full((high - low + 1, stride), kernel_len, np.int64)
+    for d in range(low, high + 1):
+        for p in range(stride):
+            if 0 <= stride * d + p + offset < kernel_len:
+                rows[high - d, p] = stride * d + p + offset
+    return rows, high, -low
+
+
+def windows(padded, length: int, first: int, stop: int):
+    """[batch·length, (stop − first)·channels]: input samples first … stop − 1 after each output position
+    of a "valid" stride-1 filter over `padded`, side by side, so that one matmul applies the filter."""
+    stacked = ops.concatenate([padded[:, j:j + length] for j in range(first, stop)], axis=-1)
+    return ops.reshape(stacked, (-1, (stop - first) * ops.shape(padded)[-1]))
+
+
 @keras.saving.register_keras_serializable(package="wavegan")
 class PolyphaseConv1DTranspose(keras.layers.Layer):
     """A trained `Conv1DTranspose` (padding "same") rewritten for inference as `stride` phases.
@@ -197,22 +225,14 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
         kernel = ops.convert_to_numpy(layer.kernel).astype(np.float32)  # [kernel, filters, channels]; exact from bf16
         length, filters, channels = kernel.shape
         stride = layer.strides[0]
-        # "same": the forward convolution this transposes pads (kernel − stride) // 2 on the left.
-        offset = max(length - stride, 0) // 2
-        # out[s·m + p] = Σ_i x[i] · kernel[s·(m − i) + p + offset]: the lags d = m − i that hit a tap.
-        lags = [d for p in range(stride) for d in range(-length, length + 1) if 0 <= stride * d + p + offset < length]
-        low, high = min(lags), max(lags)
-        packed = np.zeros((high - low + 1, channels, stride, filters), np.float32)
-        phase_taps = []
-        for p in range(stride):
-            hit = [high - d for d in range(low, high + 1) if 0 <= stride * d + p + offset < length]
-            # A phase's taps are consecutive lags; one that meets none (kernel < stride) keeps a zero tap.
-            phase_taps.append([min(hit), max(hit) + 1] if hit else [0, 1])
-            for d in range(low, high + 1):
-                tap = stride * d + p + offset
-                if 0 <= tap < length:
-                    packed[high - d, :, p, :] = kernel[tap].T
-        fast = cls(filters, stride, high - low + 1, high, -low, mode,
+        rows, pad_left, pad_right = polyphase_rows(length, stride)
+        taps = rows.shape[0]
+        # [taps, stride, filters, channels] → [taps, channels, stride, filters]; row `length` is a zero tap.
+        packed = np.concatenate([kernel, np.zeros_like(kernel[:1])])[rows].transpose(0, 3, 1, 2)
+        # A phase's taps are consecutive lags; one that meets none (kernel < stride) keeps a zero tap.
+        phase_taps = [[int(hit.min()), int(hit.max()) + 1] if hit.size else [0, 1]
+                      for hit in (np.flatnonzero(rows[:, p] < length) for p in range(stride))]
+        fast = cls(filters, stride, taps, pad_left, pad_right, mode,
                    phase_taps=phase_taps if mode == "phases" else None, switch_rows=switch_rows,
                    kernel_len=length if switch_rows is not None else None, name=layer.name + "_polyphase",
                    dtype=layer.dtype_policy)
@@ -221,7 +241,7 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
             for p, (first, stop) in enumerate(phase_taps):
                 fast.phase_kernels[p].assign(packed[first:stop, :, p, :].reshape(-1, filters))
         else:
-            fast.kernel.assign(packed.reshape(high - low + 1, channels, stride * filters))
+            fast.kernel.assign(packed.reshape(taps, channels, stride * filters))
         if switch_rows is not None:
             fast.trained_kernel.assign(layer.kernel)
         fast.bias.assign(ops.convert_to_numpy(layer.bias) if layer.use_bias else np.zeros(filters, np.float32))
@@ -248,16 +268,13 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
                 phases = phases + y[:, j:j + length, j]
             return ops.reshape(phases, (batch, length * self.strides, self.filters)) + self.bias
         padded = ops.pad(x, [[0, 0], [self.pad_left, self.pad_right], [0, 0]])
-
-        def windows(first, stop):  # [batch·length, (stop − first)·channels]: the input samples each output meets
-            stacked = ops.concatenate([padded[:, j:j + length] for j in range(first, stop)], axis=-1)
-            return ops.reshape(stacked, (-1, (stop - first) * channels))
-
         if self.mode == "phases":
-            phases = ops.stack([ops.reshape(ops.matmul(windows(first, stop), kernel), (batch, length, self.filters))
+            phases = ops.stack([ops.reshape(ops.matmul(windows(padded, length, first, stop), kernel),
+                                            (batch, length, self.filters))
                                 for (first, stop), kernel in zip(self.phase_taps, self.phase_kernels)], axis=2)
         elif self.mode == "matmul":
-            phases = ops.matmul(windows(0, self.taps), ops.reshape(self.kernel, (-1, self.strides * self.filters)))
+            phases = ops.matmul(windows(padded, length, 0, self.taps),
+                                ops.reshape(self.kernel, (-1, self.strides * self.filters)))
         else:
             phases = ops.conv(padded, self.kernel, strides=1, padding="valid")
         return ops.reshape(phases, (batch, length * self.strides, self.filters)) + self.bias
@@ -286,9 +303,169 @@ POLYPHASE_SWITCH_MAX_STEPS, POLYPHASE_SWITCH_MIN_CHANNELS, POLYPHASE_SWITCH_ROWS
 POLYPHASE_FEW_OUTPUTS, POLYPHASE_COL2IM_MIN_CHANNELS = 8, 64
 
 
+# Training forms of the strided convolutions (issue 15; docs/benchmarks.md, "Strided convolutions in
+# training"): measured on a 2-core Xeon in TensorFlow with oneDNN, per layer, forward, forward + backward
+# and the gradient penalty's double backward, at d = 16 batch 16 and d = 64 batch 64.
+# - oneDNN's stride-4 convolution is slow where the input has few channels (its backward-filter ran at
+#   ~35 GFLOP/s for D's second layer at d = 16): space-to-depth (4 samples × C channels → 4·C channels)
+#   turns it into a stride-1 convolution of 7 taps, 2× faster forward + backward for D's first two layers.
+# - Where the kernel is big and the output short (D's last layer, G's first, at d = 64: 13M weights,
+#   16 steps) one matmul of the stacked windows beats the convolution kernels: 1.7–2× faster.
+# - G's one-channel last layer is 2× faster forward as a stride-1 filter of its 4 phases.
+# Elsewhere TensorFlow's own kernels are as fast or faster. Other backends (JAX on GPUs) keep them.
+STRIDED_MATMUL_MIN_WEIGHTS = 1 << 23
+SPACE_TO_DEPTH_MAX_CHANNELS = 64
+STRIDED_MATMUL_MAX_STEPS = 32
+TRAINING_FORMS = ("auto", "direct", "space_to_depth", "polyphase", "matmul")
+
+
+def training_conv_form(transposed: bool, steps: int, channels: int, filters: int, kernel_len: int,
+                       stride: int) -> str:
+    """The fastest way to compute a strided Conv1D / Conv1DTranspose (padding "same") of this shape in
+    training on the current backend: "direct", "space_to_depth" (Conv1D), "polyphase" (transposed),
+    or "matmul". `steps` is the input length."""
+    if keras.backend.backend() != "tensorflow" or stride == 1:
+        return "direct"
+    big = kernel_len * channels * filters >= STRIDED_MATMUL_MIN_WEIGHTS
+    if transposed:
+        if big and steps <= STRIDED_MATMUL_MAX_STEPS:
+            return "matmul"
+        return "polyphase" if stride * filters <= POLYPHASE_FEW_OUTPUTS else "direct"
+    if big and steps // stride <= STRIDED_MATMUL_MAX_STEPS:
+        return "matmul"
+    return "space_to_depth" if channels <= SPACE_TO_DEPTH_MAX_CHANNELS else "direct"
+
+
+def _check_form(layer, form: str, allowed: tuple) -> None:
+    if form not in allowed:
+        raise ValueError(f"{type(layer).__name__} form must be one of {allowed}, got {form!r}")
+
+
+def _rewritable(layer) -> bool:
+    """Whether the layer's convolution is one the rewritten forms compute: strided, "same", channels last."""
+    return (layer.padding == "same" and layer.data_format == "channels_last" and layer.dilation_rate[0] == 1
+            and layer.strides[0] > 1)
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class StridedConv1D(keras.layers.Conv1D):
+    """`keras.layers.Conv1D` whose strided "same" convolution is computed in the form fastest for its
+    shape (`training_conv_form`, or the `form` given): the same weights, variables and values up to
+    float rounding, so checkpoints and exports do not see the difference.
+
+    "space_to_depth": y[t] = Σ_j x[s·t + j − left] · w[j] with the kernel padded to ⌈k/s⌉·s taps is a
+    stride-1, ⌈k/s⌉-tap convolution of the input reshaped to [length/s, s·channels];
+    "matmul": the same, as one matmul of its stacked windows.
+    """
+
+    def __init__(self, *args, form: str = "auto", **kwargs):
+        super().__init__(*args, **kwargs)
+        _check_form(self, form, ("auto", "direct", "space_to_depth", "matmul"))
+        self.form = form
+        self.computed_form = "direct"
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        steps, channels = input_shape[1], input_shape[-1]
+        form = self.form
+        if form == "auto":
+            rewritable = _rewritable(self) and steps is not None
+            form = (training_conv_form(False, steps, channels, self.filters, self.kernel_size[0], self.strides[0])
+                    if rewritable else "direct")
+        elif form != "direct" and not (_rewritable(self) and steps is not None):
+            raise ValueError(f"{self.name}: form {form!r} needs a strided 'same' channels-last convolution "
+                             "of a known input length")
+        self.computed_form = form
+
+    def call(self, inputs):
+        if self.computed_form == "direct":
+            return super().call(inputs)
+        outputs = self.convolution_op(inputs, self.kernel)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return outputs if self.activation is None else self.activation(outputs)
+
+    def convolution_op(self, inputs, kernel):
+        if self.computed_form == "direct":
+            return super().convolution_op(inputs, kernel)
+        length, channels = inputs.shape[1], inputs.shape[-1]
+        stride, kernel_len = self.strides[0], self.kernel_size[0]
+        steps = -(-length // stride)
+        left = max((steps - 1) * stride + kernel_len - length, 0) // 2  # as TensorFlow pads "same"
+        taps = -(-kernel_len // stride)
+        right = stride * (steps + taps - 1) - length - left
+        folded = ops.reshape(ops.pad(inputs, [[0, 0], [left, right], [0, 0]]), (-1, steps + taps - 1, stride * channels))
+        folded_kernel = ops.reshape(ops.pad(kernel, [[0, taps * stride - kernel_len], [0, 0], [0, 0]]),
+                                    (taps, stride * channels, self.filters))
+        if self.computed_form == "space_to_depth":
+            return ops.conv(folded, folded_kernel, strides=1, padding="valid")
+        product = ops.matmul(windows(folded, steps, 0, taps), ops.reshape(folded_kernel, (-1, self.filters)))
+        return ops.reshape(product, (-1, steps, self.filters))
+
+    def get_config(self):
+        return {**super().get_config(), "form": self.form}
+
+
+@keras.saving.register_keras_serializable(package="wavegan")
+class StridedConv1DTranspose(keras.layers.Conv1DTranspose):
+    """`keras.layers.Conv1DTranspose` whose strided "same" transposed convolution is computed in the
+    form fastest for its shape in training (`training_conv_form`, or the `form` given): the same weights,
+    variables and values up to float rounding.
+
+    "polyphase": the `stride` output phases as one stride-1 filter with stride·filters outputs, its
+    kernel gathered from the trained one in the graph (so gradients reach the trained kernel; see
+    `polyphase_rows`); "matmul": the same filter as one matmul of the stacked input windows.
+    """
+
+    def __init__(self, *args, form: str = "auto", **kwargs):
+        super().__init__(*args, **kwargs)
+        _check_form(self, form, ("auto", "direct", "polyphase", "matmul"))
+        self.form = form
+        self.computed_form = "direct"
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        steps, channels = input_shape[1], input_shape[-1]
+        form = self.form
+        rewritable = _rewritable(self) and self.output_padding is None
+        if form == "auto":
+            form = (training_conv_form(True, steps or 0, channels, self.filters, self.kernel_size[0], self.strides[0])
+                    if rewritable and steps is not None else "direct")
+        elif form != "direct" and not rewritable:
+            raise ValueError(f"{self.name}: form {form!r} needs a strided 'same' channels-last transposed "
+                             "convolution without output padding")
+        self.computed_form = form
+        self.rows, self.pad_left, self.pad_right = polyphase_rows(self.kernel_size[0], self.strides[0])
+
+    def call(self, inputs):
+        if self.computed_form == "direct":
+            return super().call(inputs)
+        length, channels = ops.shape(inputs)[1], inputs.shape[-1]
+        taps, stride = self.rows.shape[0], self.strides[0]
+        # polyphase_rows as dense ops (a gather's gradient would be sparse): packed tap r of phase p reads
+        # kernel row s·(taps − 1 − r) + p − lead (lead = −s·low − offset), so pad the kernel by `lead`
+        # rows in front, fold it into [taps, stride] and reverse the taps.
+        lead = stride * self.pad_right - max(self.kernel_size[0] - stride, 0) // 2
+        kernel = ops.pad(self.kernel, [[lead, taps * stride - self.kernel_size[0] - lead], [0, 0], [0, 0]])
+        kernel = ops.flip(ops.reshape(kernel, (taps, stride, self.filters, channels)), axis=0)
+        packed = ops.reshape(ops.transpose(kernel, (0, 3, 1, 2)), (taps, channels, stride * self.filters))
+        padded = ops.pad(inputs, [[0, 0], [self.pad_left, self.pad_right], [0, 0]])
+        if self.computed_form == "polyphase":
+            phases = ops.conv(padded, packed, strides=1, padding="valid")
+        else:
+            phases = ops.matmul(windows(padded, length, 0, taps), ops.reshape(packed, (-1, stride * self.filters)))
+        outputs = ops.reshape(phases, (-1, length * stride, self.filters))
+        if self.use_bias:
+            outputs = outputs + self.bias
+        return outputs if self.activation is None else self.activation(outputs)
+
+    def get_config(self):
+        return {**super().get_config(), "form": self.form}
+
+
 def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
     """The faster inference equivalent of a generator layer that sees `steps` input samples, or itself."""
-    if (type(layer) is not keras.layers.Conv1DTranspose or layer.padding != "same"
+    if (type(layer) not in (keras.layers.Conv1DTranspose, StridedConv1DTranspose) or layer.padding != "same"
             or layer.data_format != "channels_last" or layer.dilation_rate[0] != 1
             or layer.activation is not keras.activations.linear):
         return layer

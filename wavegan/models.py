@@ -11,7 +11,8 @@ import numpy as np
 from keras import layers, ops
 
 from wavegan.config import SLICE_LENS, UPSAMPLES
-from wavegan.layers import ClassEmbedding, PhaseShuffle, ProjectionHead, inference_form, leaky_relu, with_dtype
+from wavegan.layers import (ClassEmbedding, PhaseShuffle, ProjectionHead, StridedConv1D, StridedConv1DTranspose,
+                            inference_form, leaky_relu, with_dtype)
 
 # Size of the generator's learned class embedding, concatenated with z (docs/differences.md).
 LABEL_EMBED_DIM = 50
@@ -206,7 +207,7 @@ class WaveGANGenerator(UpsamplingGenerator):
 
     def _upsampling_conv(self, filters: int, stride: int, name: str) -> keras.layers.Layer:
         if self.upsample == "zeros":
-            return layers.Conv1DTranspose(filters, self.kernel_len, strides=stride, padding="same", name=name)
+            return StridedConv1DTranspose(filters, self.kernel_len, strides=stride, padding="same", name=name)
         return keras.Sequential([layers.UpSampling1D(stride),
                                  layers.Conv1D(filters, self.kernel_len, padding="same")], name=name)
 
@@ -232,7 +233,7 @@ class WaveGANDiscriminator(DownsamplingDiscriminator):
         self.kernel_len, self.batchnorm, self.phaseshuffle_rad = kernel_len, batchnorm, phaseshuffle_rad
         strides, multipliers = layer_plan(slice_len)
         filters = [dim * m for m in reversed(multipliers)]
-        downconvs = [layers.Conv1D(n, kernel_len, strides=stride, padding="same", name=f"downconv_{i}")
+        downconvs = [StridedConv1D(n, kernel_len, strides=stride, padding="same", name=f"downconv_{i}")
                      for i, (stride, n) in enumerate(zip(strides, filters))]
         # Phase shuffle after the first four blocks only (SPEC §3.3).
         shuffles = [PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}") if phaseshuffle_rad > 0 and i < 4
