@@ -88,7 +88,7 @@ def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
     return rows
 
 
-def compare_conv_forms(dim: int, batch: int, steps: int) -> list[str]:
+def compare_conv_forms(dim: int, batch: int, steps: int, precision: str = "float32") -> list[str]:
     """Every strided convolution as TensorFlow computes it ("direct") against the forms
     `layers.training_conv_form` picks, iterations interleaved in one process; both start from the same
     weights and noise, and the first iteration's losses and updated weights are compared."""
@@ -99,7 +99,9 @@ def compare_conv_forms(dim: int, batch: int, steps: int) -> list[str]:
     def make_step(form_rule):
         wavegan_layers.training_conv_form = form_rule  # looked up when the layers are built
         keras.utils.set_random_seed(0)
+        keras.config.set_dtype_policy(precision)
         trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
+        keras.config.set_dtype_policy("float32")
         trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
         trainer.build_for_training((16384, 1))
         wavegan_layers.training_conv_form = chosen
@@ -120,7 +122,8 @@ def compare_conv_forms(dim: int, batch: int, steps: int) -> list[str]:
             start = time.perf_counter()
             step(real_batches)["d_loss"].numpy()
             seconds[name].append(time.perf_counter() - start)
-    rows = [f"| strided convolutions (d={dim}, batch {batch}, {steps} interleaved iterations) | median s / iteration | "
+    rows = [f"| strided convolutions (d={dim}, batch {batch}, {precision}, {steps} interleaved iterations) | "
+            "median s / iteration | "
             "min |", "|---|---|---|"]
     rows += [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} |" for name, s in seconds.items()]
     ratio = statistics.median(seconds["training forms"]) / statistics.median(seconds["every convolution direct"])
@@ -198,6 +201,7 @@ def main() -> None:
     parser.add_argument("--compare_forms", type=int, default=0,
                         help="only time this many interleaved iterations with TensorFlow's strided convolutions "
                              "against the training forms (wavegan.layers.training_conv_form)")
+    parser.add_argument("--precision", default="float32", help="dtype policy for --compare_forms")
     parser.add_argument("--no_record", action="store_true", help="print only")
     parser.add_argument("--fit_rounds", type=int, default=0,
                         help="only compare fit with the train mode's callbacks against the bare step, this many "
@@ -205,7 +209,7 @@ def main() -> None:
     args = parser.parse_args()
     calls, repeats, batch = args.calls, args.repeats, args.batch
     if args.compare_forms:
-        rows = compare_conv_forms(args.dim, batch, args.compare_forms)
+        rows = compare_conv_forms(args.dim, batch, args.compare_forms, args.precision)
         if args.no_record:
             print("\n".join(rows))
         else:
