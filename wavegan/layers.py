@@ -381,8 +381,8 @@ class StridedConv1D(keras.layers.Conv1D):
         if self.computed_form == "direct":
             return super().call(inputs)
         outputs = self.convolution_op(inputs, self.kernel)
-        if self.use_bias:
-            outputs = outputs + self.bias
+        if self.use_bias:  # as Keras adds it, which TensorFlow fuses into the convolution
+            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, self.filters)))
         return outputs if self.activation is None else self.activation(outputs)
 
     def convolution_op(self, inputs, kernel):
