@@ -125,7 +125,10 @@ def test_train_dataset_stacks_critic_batches_and_drops_the_remainder(tmp_path):
     write_corpus(tmp_path, [S] * 3)
     config = cfg(tmp_path, first_slice=True)
     files = data.prepare_files(config, batch_size=4)
-    batch = next(iter(data.make_train_dataset(files, config, batch_size=4, batches_per_step=5)))
+    dataset = data.make_train_dataset(files, config, batch_size=4, batches_per_step=5)
+    # The slice length is known when the step is traced (the critic's convolution forms need it).
+    assert tuple(dataset.element_spec.shape) == (4, 5, S, 1)
+    batch = next(iter(dataset))
     assert batch.shape == (4, 5, S, 1)  # batch first, as tf.distribute splits it
     finite = data.batch_dataset(data.example_dataset(files, config, shuffle=False, repeat=False), 2)
     assert [b.shape[0] for b in finite.as_numpy_iterator()] == [2]  # 3 examples: one full batch, rest dropped

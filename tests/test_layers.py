@@ -250,6 +250,19 @@ def test_the_training_forms_really_replace_the_strided_kernels():
     assert graph_convolutions(built(StridedConv1DTranspose, "matmul", (2, 16, 3)), (2, 16, 3)) == ([], True)
 
 
+def test_training_forms_fall_back_to_the_direct_kernel_for_an_unknown_length():
+    layer = StridedConv1D(4, 25, strides=4, padding="same", form="space_to_depth")
+    layer.build((None, 64, 3))
+    x = np.random.default_rng(0).normal(size=(2, 64, 3)).astype(np.float32)
+    traced = tf.function(layer, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+    np.testing.assert_allclose(traced(x).numpy(), ops.convert_to_numpy(layer(x)), rtol=1e-5, atol=1e-5)
+    transposed = StridedConv1DTranspose(4, 25, strides=4, padding="same", form="matmul")
+    transposed.build((None, 16, 3))
+    x = x[:, :16]
+    traced = tf.function(transposed, input_signature=[tf.TensorSpec([None, None, 3], tf.float32)])
+    np.testing.assert_allclose(traced(x).numpy(), ops.convert_to_numpy(transposed(x)), rtol=1e-5, atol=1e-5)
+
+
 def test_polyphase_rows_of_the_paper_kernel():
     # kernel 25, stride 4, "same" (offset 10): out[4m + p] = Σ_i x[i] · kernel[4(m − i) + p + 10]; lags
     # m − i from −3 to 3, packed from the largest lag down; 25 marks a phase that meets no tap.

@@ -131,6 +131,7 @@ def frame_audio(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Ten
         # for short clips the per-file op count is what bounds the pipeline.
         first = samples[:cfg.slice_len]
         padded = tf.pad(first, [[0, cfg.slice_len - tf.shape(first)[0]], [0, 0]])[None]
+        padded = tf.ensure_shape(padded, [1, cfg.slice_len, samples.shape[1]])  # the pad's width is a tensor
         return padded[:tf.minimum(tf.shape(samples)[0], 1)]  # nothing from a file that decoded to nothing
     channels = samples.shape[1] if samples.shape[1] is not None else cfg.num_channels
     length, hop = cfg.slice_len * channels, cfg.hop * channels

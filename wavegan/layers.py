@@ -378,7 +378,8 @@ class StridedConv1D(keras.layers.Conv1D):
         self.computed_form = form
 
     def call(self, inputs):
-        if self.computed_form == "direct":
+        # The folded forms need the length when traced; a caller with an unknown one gets the direct form.
+        if self.computed_form == "direct" or inputs.shape[1] is None:
             return super().call(inputs)
         outputs = self.convolution_op(inputs, self.kernel)
         if self.use_bias:  # as Keras adds it, which TensorFlow fuses into the convolution
@@ -386,7 +387,7 @@ class StridedConv1D(keras.layers.Conv1D):
         return outputs if self.activation is None else self.activation(outputs)
 
     def convolution_op(self, inputs, kernel):
-        if self.computed_form == "direct":
+        if self.computed_form == "direct" or inputs.shape[1] is None:
             return super().convolution_op(inputs, kernel)
         length, channels = inputs.shape[1], inputs.shape[-1]
         stride, kernel_len = self.strides[0], self.kernel_size[0]
