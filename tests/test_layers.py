@@ -280,10 +280,11 @@ def test_training_forms_picked_for_the_paper_sizes():
         return [c.computed_form for c in d.downconvs], [c.computed_form for c in g.upconvs]
 
     # Measured (docs/benchmarks.md): space-to-depth where D's input has at most 64 channels, one matmul
-    # for the 13M-weight 16-step layers at d = 64, the polyphase filter for G's one-channel last layer.
+    # for D's 16-step last layer and for G's 13M-weight 16-step first layer at d = 64, the polyphase
+    # filter for G's one-channel last layer.
     assert forms(64) == (["space_to_depth", "space_to_depth", "direct", "direct", "matmul"],
                          ["matmul", "direct", "direct", "direct", "polyphase"])
-    assert forms(16) == (["space_to_depth"] * 4 + ["direct"], ["direct"] * 4 + ["polyphase"])
+    assert forms(16) == (["space_to_depth"] * 4 + ["matmul"], ["direct"] * 4 + ["polyphase"])
 
 
 def test_training_forms_keep_the_weights_and_the_config(monkeypatch):

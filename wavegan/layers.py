@@ -157,7 +157,11 @@ def polyphase_rows(kernel_len: int, stride: int) -> tuple[np.ndarray, int, int]:
 def windows(padded, length: int, first: int, stop: int):
     """[batch·length, (stop − first)·channels]: input samples first … stop − 1 after each output position
     of a "valid" stride-1 filter over `padded`, side by side, so that one matmul applies the filter."""
-    stacked = ops.concatenate([padded[:, j:j + length] for j in range(first, stop)], axis=-1)
+    # ops.slice rather than [:, j:j + length]: TensorFlow's gradient of a plain Slice (a Pad) costs less than
+    # StridedSliceGrad, 15% of the matmul form's forward + backward at d = 64 (docs/benchmarks.md).
+    shape = ops.shape(padded)
+    stacked = ops.concatenate([ops.slice(padded, [0, j, 0], [shape[0], length, shape[2]]) for j in range(first, stop)],
+                              axis=-1)
     return ops.reshape(stacked, (-1, (stop - first) * ops.shape(padded)[-1]))
 
 
@@ -303,19 +307,20 @@ POLYPHASE_SWITCH_MAX_STEPS, POLYPHASE_SWITCH_MIN_CHANNELS, POLYPHASE_SWITCH_ROWS
 POLYPHASE_FEW_OUTPUTS, POLYPHASE_COL2IM_MIN_CHANNELS = 8, 64
 
 
-# Training forms of the strided convolutions (issue 15; docs/benchmarks.md, "Strided convolutions in
-# training"): measured on a 2-core Xeon in TensorFlow with oneDNN, per layer, forward, forward + backward
-# and the gradient penalty's double backward, at d = 16 batch 16 and d = 64 batch 64.
+# Training forms of the strided convolutions (issue 15; docs/benchmarks.md, "Issue 15 item 1"): measured
+# on a 2-core Xeon in TensorFlow with oneDNN, per layer and per discriminator, forward, forward + backward
+# and the gradient penalty's double backward, at d = 8–64.
 # - oneDNN's stride-4 convolution is slow where the input has few channels (its backward-filter ran at
 #   ~35 GFLOP/s for D's second layer at d = 16): space-to-depth (4 samples × C channels → 4·C channels)
 #   turns it into a stride-1 convolution of 7 taps, 2× faster forward + backward for D's first two layers.
-# - Where the kernel is big and the output short (D's last layer, G's first, at d = 64: 13M weights,
-#   16 steps) one matmul of the stacked windows beats the convolution kernels: 1.7–2× faster.
+# - D's last layer (16 output steps) is faster as one matmul of its stacked windows: 1.7× at d = 64
+#   (13M weights), 10% of D at d = 32, 3% at d = 16, even at d = 8. So is G's 16-step first layer where
+#   its kernel is big (d = 64), not below.
 # - G's one-channel last layer is 2× faster forward as a stride-1 filter of its 4 phases.
 # Elsewhere TensorFlow's own kernels are as fast or faster. Other backends (JAX on GPUs) keep them.
 STRIDED_MATMUL_MIN_WEIGHTS = 1 << 23
 SPACE_TO_DEPTH_MAX_CHANNELS = 64
-STRIDED_MATMUL_MAX_STEPS = 32
+STRIDED_MATMUL_MAX_STEPS = 16
 TRAINING_FORMS = ("auto", "direct", "space_to_depth", "polyphase", "matmul")
 
 
@@ -326,12 +331,11 @@ def training_conv_form(transposed: bool, steps: int, channels: int, filters: int
     or "matmul". `steps` is the input length."""
     if keras.backend.backend() != "tensorflow" or stride == 1:
         return "direct"
-    big = kernel_len * channels * filters >= STRIDED_MATMUL_MIN_WEIGHTS
     if transposed:
-        if big and steps <= STRIDED_MATMUL_MAX_STEPS:
+        if kernel_len * channels * filters >= STRIDED_MATMUL_MIN_WEIGHTS and steps <= STRIDED_MATMUL_MAX_STEPS:
             return "matmul"
         return "polyphase" if stride * filters <= POLYPHASE_FEW_OUTPUTS else "direct"
-    if big and steps // stride <= STRIDED_MATMUL_MAX_STEPS:
+    if -(-steps // stride) <= STRIDED_MATMUL_MAX_STEPS:
         return "matmul"
     return "space_to_depth" if channels <= SPACE_TO_DEPTH_MAX_CHANNELS else "direct"
 
