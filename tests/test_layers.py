@@ -198,31 +198,23 @@ def form_results(layer_class, form: str, x: np.ndarray, filters: int, taps: int,
     return layer, [y.numpy(), input_gradient.numpy(), tf.convert_to_tensor(kernel_gradient).numpy()]
 
 
-@pytest.mark.parametrize("form", ["space_to_depth", "matmul"])
-@pytest.mark.parametrize("length,channels,filters,taps,stride", [
-    (64, 5, 7, 25, 4), (37, 3, 4, 25, 4), (30, 3, 2, 24, 4), (20, 2, 3, 5, 2), (9, 2, 2, 3, 4)])
-def test_strided_conv_training_forms_equal_the_direct_convolution(form, length, channels, filters, taps, stride):
-    x = np.random.default_rng(0).normal(size=(3, length, channels)).astype(np.float32)
-    direct, expected = form_results(StridedConv1D, "direct", x, filters, taps, stride)
-    weights = [np.random.default_rng(1).normal(size=w.shape).astype(np.float32) for w in direct.get_weights()]
-    direct, expected = form_results(StridedConv1D, "direct", x, filters, taps, stride, weights)
-    np.testing.assert_allclose(expected[0], reference_conv_same(x, *weights, stride), rtol=1e-4, atol=1e-4)
-    fast, results = form_results(StridedConv1D, form, x, filters, taps, stride, weights)
-    assert fast.computed_form == form
-    for got, want in zip(results, expected):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+FORM_CASES = [(StridedConv1D, form, shape) for form in ("space_to_depth", "matmul")
+              for shape in [(64, 5, 7, 25, 4), (37, 3, 4, 25, 4), (30, 3, 2, 24, 4), (20, 2, 3, 5, 2), (9, 2, 2, 3, 4)]]
+FORM_CASES += [(StridedConv1DTranspose, form, shape) for form in ("polyphase", "matmul")
+               for shape in [(16, 5, 3, 25, 4), (7, 3, 1, 25, 4), (9, 3, 2, 24, 4), (5, 2, 3, 5, 2), (6, 2, 2, 3, 4)]]
 
 
-@pytest.mark.parametrize("form", ["polyphase", "matmul"])
-@pytest.mark.parametrize("length,channels,filters,taps,stride", [
-    (16, 5, 3, 25, 4), (7, 3, 1, 25, 4), (9, 3, 2, 24, 4), (5, 2, 3, 5, 2), (6, 2, 2, 3, 4)])
-def test_transposed_conv_training_forms_equal_the_direct_convolution(form, length, channels, filters, taps, stride):
+@pytest.mark.parametrize("layer_class,form,shape", FORM_CASES,
+                         ids=[f"{c.__name__}-{f}-{'x'.join(map(str, s))}" for c, f, s in FORM_CASES])
+def test_training_forms_equal_the_direct_convolution(layer_class, form, shape):
+    length, channels, filters, taps, stride = shape
     x = np.random.default_rng(0).normal(size=(3, length, channels)).astype(np.float32)
-    direct, _ = form_results(StridedConv1DTranspose, "direct", x, filters, taps, stride)
+    direct, _ = form_results(layer_class, "direct", x, filters, taps, stride)
     weights = [np.random.default_rng(1).normal(size=w.shape).astype(np.float32) for w in direct.get_weights()]
-    direct, expected = form_results(StridedConv1DTranspose, "direct", x, filters, taps, stride, weights)
-    np.testing.assert_allclose(expected[0], reference_transposed_conv_same(x, *weights, stride), rtol=1e-4, atol=1e-4)
-    fast, results = form_results(StridedConv1DTranspose, form, x, filters, taps, stride, weights)
+    direct, expected = form_results(layer_class, "direct", x, filters, taps, stride, weights)
+    reference = reference_conv_same if layer_class is StridedConv1D else reference_transposed_conv_same
+    np.testing.assert_allclose(expected[0], reference(x, *weights, stride), rtol=1e-4, atol=1e-4)
+    fast, results = form_results(layer_class, form, x, filters, taps, stride, weights)
     assert fast.computed_form == form
     for got, want in zip(results, expected):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

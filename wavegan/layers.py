@@ -321,7 +321,6 @@ POLYPHASE_FEW_OUTPUTS, POLYPHASE_COL2IM_MIN_CHANNELS = 8, 64
 STRIDED_MATMUL_MIN_WEIGHTS = 1 << 23
 SPACE_TO_DEPTH_MAX_CHANNELS = 64
 STRIDED_MATMUL_MAX_STEPS = 16
-TRAINING_FORMS = ("auto", "direct", "space_to_depth", "polyphase", "matmul")
 
 
 def training_conv_form(transposed: bool, steps: int, channels: int, filters: int, kernel_len: int,
@@ -340,19 +339,37 @@ def training_conv_form(transposed: bool, steps: int, channels: int, filters: int
     return "space_to_depth" if channels <= SPACE_TO_DEPTH_MAX_CHANNELS else "direct"
 
 
-def _check_form(layer, form: str, allowed: tuple) -> None:
-    if form not in allowed:
-        raise ValueError(f"{type(layer).__name__} form must be one of {allowed}, got {form!r}")
+class _TrainingForm:
+    """What the two strided layers share: the form asked for (`form`) and the one computed
+    (`computed_form`, resolved when built)."""
 
+    FORMS: tuple = ()
 
-def _rewritable(layer) -> bool:
-    """Whether the layer's convolution is one the rewritten forms compute: strided, "same", channels last."""
-    return (layer.padding == "same" and layer.data_format == "channels_last" and layer.dilation_rate[0] == 1
-            and layer.strides[0] > 1)
+    def _init_form(self, form: str) -> None:
+        if form not in self.FORMS:
+            raise ValueError(f"{type(self).__name__} form must be one of {self.FORMS}, got {form!r}")
+        self.form = form
+        self.computed_form = "direct"
+
+    def _resolve_form(self, input_shape, transposed: bool) -> None:
+        # The forms compute strided, "same", channels-last convolutions (and no output padding).
+        rewritable = (self.padding == "same" and self.data_format == "channels_last"
+                      and self.dilation_rate[0] == 1 and self.strides[0] > 1
+                      and getattr(self, "output_padding", None) is None)
+        steps, channels = input_shape[1], input_shape[-1]
+        if self.form == "auto":
+            self.computed_form = (training_conv_form(transposed, steps, channels, self.filters, self.kernel_size[0],
+                                                     self.strides[0])
+                                  if rewritable and steps is not None else "direct")
+        elif self.form != "direct" and not rewritable:
+            raise ValueError(f"{self.name}: form {self.form!r} needs a strided 'same' channels-last convolution "
+                             "without output padding")
+        else:
+            self.computed_form = self.form
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
-class StridedConv1D(keras.layers.Conv1D):
+class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
     """`keras.layers.Conv1D` whose strided "same" convolution is computed in the form fastest for its
     shape (`training_conv_form`, or the `form` given): the same weights, variables and values up to
     float rounding, so checkpoints and exports do not see the difference.
@@ -362,24 +379,15 @@ class StridedConv1D(keras.layers.Conv1D):
     "matmul": the same, as one matmul of its stacked windows.
     """
 
+    FORMS = ("auto", "direct", "space_to_depth", "matmul")
+
     def __init__(self, *args, form: str = "auto", **kwargs):
         super().__init__(*args, **kwargs)
-        _check_form(self, form, ("auto", "direct", "space_to_depth", "matmul"))
-        self.form = form
-        self.computed_form = "direct"
+        self._init_form(form)
 
     def build(self, input_shape):
         super().build(input_shape)
-        steps, channels = input_shape[1], input_shape[-1]
-        form = self.form
-        if form == "auto":
-            rewritable = _rewritable(self) and steps is not None
-            form = (training_conv_form(False, steps, channels, self.filters, self.kernel_size[0], self.strides[0])
-                    if rewritable else "direct")
-        elif form != "direct" and not (_rewritable(self) and steps is not None):
-            raise ValueError(f"{self.name}: form {form!r} needs a strided 'same' channels-last convolution "
-                             "of a known input length")
-        self.computed_form = form
+        self._resolve_form(input_shape, transposed=False)
 
     def call(self, inputs):
         # The folded forms need the length when traced; a caller with an unknown one gets the direct form.
@@ -412,7 +420,7 @@ class StridedConv1D(keras.layers.Conv1D):
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
-class StridedConv1DTranspose(keras.layers.Conv1DTranspose):
+class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
     """`keras.layers.Conv1DTranspose` whose strided "same" transposed convolution is computed in the
     form fastest for its shape in training (`training_conv_form`, or the `form` given): the same weights,
     variables and values up to float rounding.
@@ -422,24 +430,15 @@ class StridedConv1DTranspose(keras.layers.Conv1DTranspose):
     `polyphase_rows`); "matmul": the same filter as one matmul of the stacked input windows.
     """
 
+    FORMS = ("auto", "direct", "polyphase", "matmul")
+
     def __init__(self, *args, form: str = "auto", **kwargs):
         super().__init__(*args, **kwargs)
-        _check_form(self, form, ("auto", "direct", "polyphase", "matmul"))
-        self.form = form
-        self.computed_form = "direct"
+        self._init_form(form)
 
     def build(self, input_shape):
         super().build(input_shape)
-        steps, channels = input_shape[1], input_shape[-1]
-        form = self.form
-        rewritable = _rewritable(self) and self.output_padding is None
-        if form == "auto":
-            form = (training_conv_form(True, steps or 0, channels, self.filters, self.kernel_size[0], self.strides[0])
-                    if rewritable and steps is not None else "direct")
-        elif form != "direct" and not rewritable:
-            raise ValueError(f"{self.name}: form {form!r} needs a strided 'same' channels-last transposed "
-                             "convolution without output padding")
-        self.computed_form = form
+        self._resolve_form(input_shape, transposed=True)
         self.rows, self.pad_left, self.pad_right = polyphase_rows(self.kernel_size[0], self.strides[0])
 
     def call(self, inputs):
