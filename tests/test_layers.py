@@ -195,7 +195,7 @@ def form_results(layer_class, form: str, x: np.ndarray, filters: int, taps: int,
         input_gradient = inner.gradient(score, x)
         penalty = tf.reduce_sum(tf.square(input_gradient))
     kernel_gradient = outer.gradient(penalty, layer.kernel)
-    return layer, [y.numpy(), input_gradient.numpy(), tf.convert_to_tensor(kernel_gradient).numpy()]
+    return layer, [y.numpy(), input_gradient.numpy(), kernel_gradient.numpy()]
 
 
 FORM_CASES = [(StridedConv1D, form, shape) for form in ("space_to_depth", "matmul")

@@ -154,6 +154,22 @@ def polyphase_rows(kernel_len: int, stride: int) -> tuple[np.ndarray, int, int]:
     return rows, high, -low
 
 
+def polyphase_kernel(kernel, stride: int):
+    """A transposed convolution's kernel [kernel_len, filters, channels] packed as `polyphase_rows`' filter,
+    [taps, channels, stride·filters]: packed tap r of phase p is kernel row rows[r, p] (zeros where none).
+
+    Dense ops (pad, fold, reverse), not a gather, so that in training the gradient reaching the kernel
+    is dense: row rows[r, p] = s·(taps − 1 − r) + p − lead, lead = s·pad_right − offset.
+    """
+    kernel_len, filters, channels = kernel.shape
+    rows, _, pad_right = polyphase_rows(kernel_len, stride)
+    taps = rows.shape[0]
+    lead = stride * pad_right - max(kernel_len - stride, 0) // 2
+    kernel = ops.pad(kernel, [[lead, taps * stride - kernel_len - lead], [0, 0], [0, 0]])
+    kernel = ops.flip(ops.reshape(kernel, (taps, stride, filters, channels)), axis=0)
+    return ops.reshape(ops.transpose(kernel, (0, 3, 1, 2)), (taps, channels, stride * filters))
+
+
 def windows(padded, length: int, first: int, stop: int):
     """[batch·length, (stop − first)·channels]: input samples first … stop − 1 after each output position
     of a "valid" stride-1 filter over `padded`, side by side, so that one matmul applies the filter."""
@@ -162,7 +178,7 @@ def windows(padded, length: int, first: int, stop: int):
     shape = ops.shape(padded)
     stacked = ops.concatenate([ops.slice(padded, [0, j, 0], [shape[0], length, shape[2]]) for j in range(first, stop)],
                               axis=-1)
-    return ops.reshape(stacked, (-1, (stop - first) * ops.shape(padded)[-1]))
+    return ops.reshape(stacked, (-1, (stop - first) * shape[2]))
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
@@ -231,8 +247,7 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
         stride = layer.strides[0]
         rows, pad_left, pad_right = polyphase_rows(length, stride)
         taps = rows.shape[0]
-        # [taps, stride, filters, channels] → [taps, channels, stride, filters]; row `length` is a zero tap.
-        packed = np.concatenate([kernel, np.zeros_like(kernel[:1])])[rows].transpose(0, 3, 1, 2)
+        packed = ops.convert_to_numpy(polyphase_kernel(kernel, stride)).reshape(taps, channels, stride, filters)
         # A phase's taps are consecutive lags; one that meets none (kernel < stride) keeps a zero tap.
         phase_taps = [[int(hit.min()), int(hit.max()) + 1] if hit.size else [0, 1]
                       for hit in (np.flatnonzero(rows[:, p] < length) for p in range(stride))]
@@ -328,7 +343,7 @@ def training_conv_form(transposed: bool, steps: int, channels: int, filters: int
     """The fastest way to compute a strided Conv1D / Conv1DTranspose (padding "same") of this shape in
     training on the current backend: "direct", "space_to_depth" (Conv1D), "polyphase" (transposed),
     or "matmul". `steps` is the input length."""
-    if keras.backend.backend() != "tensorflow" or stride == 1:
+    if keras.backend.backend() != "tensorflow":
         return "direct"
     if transposed:
         if kernel_len * channels * filters >= STRIDED_MATMUL_MIN_WEIGHTS and steps <= STRIDED_MATMUL_MAX_STEPS:
@@ -367,6 +382,11 @@ class _TrainingForm:
         else:
             self.computed_form = self.form
 
+    def _bias_and_activation(self, outputs):
+        if self.use_bias:  # as Keras adds it, which TensorFlow fuses into the convolution before it
+            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, self.filters)))
+        return outputs if self.activation is None else self.activation(outputs)
+
 
 @keras.saving.register_keras_serializable(package="wavegan")
 class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
@@ -393,14 +413,6 @@ class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
         # The folded forms need the length when traced; a caller with an unknown one gets the direct form.
         if self.computed_form == "direct" or inputs.shape[1] is None:
             return super().call(inputs)
-        outputs = self.convolution_op(inputs, self.kernel)
-        if self.use_bias:  # as Keras adds it, which TensorFlow fuses into the convolution
-            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, self.filters)))
-        return outputs if self.activation is None else self.activation(outputs)
-
-    def convolution_op(self, inputs, kernel):
-        if self.computed_form == "direct" or inputs.shape[1] is None:
-            return super().convolution_op(inputs, kernel)
         length, channels = inputs.shape[1], inputs.shape[-1]
         stride, kernel_len = self.strides[0], self.kernel_size[0]
         steps = -(-length // stride)
@@ -408,12 +420,14 @@ class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
         taps = -(-kernel_len // stride)
         right = stride * (steps + taps - 1) - length - left
         folded = ops.reshape(ops.pad(inputs, [[0, 0], [left, right], [0, 0]]), (-1, steps + taps - 1, stride * channels))
-        folded_kernel = ops.reshape(ops.pad(kernel, [[0, taps * stride - kernel_len], [0, 0], [0, 0]]),
+        folded_kernel = ops.reshape(ops.pad(self.kernel, [[0, taps * stride - kernel_len], [0, 0], [0, 0]]),
                                     (taps, stride * channels, self.filters))
         if self.computed_form == "space_to_depth":
-            return ops.conv(folded, folded_kernel, strides=1, padding="valid")
-        product = ops.matmul(windows(folded, steps, 0, taps), ops.reshape(folded_kernel, (-1, self.filters)))
-        return ops.reshape(product, (-1, steps, self.filters))
+            outputs = ops.conv(folded, folded_kernel, strides=1, padding="valid")
+        else:
+            product = ops.matmul(windows(folded, steps, 0, taps), ops.reshape(folded_kernel, (-1, self.filters)))
+            outputs = ops.reshape(product, (-1, steps, self.filters))
+        return self._bias_and_activation(outputs)
 
     def get_config(self):
         return {**super().get_config(), "form": self.form}
@@ -426,8 +440,8 @@ class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
     variables and values up to float rounding.
 
     "polyphase": the `stride` output phases as one stride-1 filter with stride·filters outputs, its
-    kernel gathered from the trained one in the graph (so gradients reach the trained kernel; see
-    `polyphase_rows`); "matmul": the same filter as one matmul of the stacked input windows.
+    kernel packed from the trained one in the graph (`polyphase_kernel`, so gradients reach the trained
+    kernel); "matmul": the same filter as one matmul of the stacked input windows.
     """
 
     FORMS = ("auto", "direct", "polyphase", "matmul")
@@ -439,29 +453,20 @@ class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
     def build(self, input_shape):
         super().build(input_shape)
         self._resolve_form(input_shape, transposed=True)
-        self.rows, self.pad_left, self.pad_right = polyphase_rows(self.kernel_size[0], self.strides[0])
+        rows, self.pad_left, self.pad_right = polyphase_rows(self.kernel_size[0], self.strides[0])
+        self.taps = rows.shape[0]
 
     def call(self, inputs):
         if self.computed_form == "direct":
             return super().call(inputs)
-        length, channels = ops.shape(inputs)[1], inputs.shape[-1]
-        taps, stride = self.rows.shape[0], self.strides[0]
-        # polyphase_rows as dense ops (a gather's gradient would be sparse): packed tap r of phase p reads
-        # kernel row s·(taps − 1 − r) + p − lead (lead = −s·low − offset), so pad the kernel by `lead`
-        # rows in front, fold it into [taps, stride] and reverse the taps.
-        lead = stride * self.pad_right - max(self.kernel_size[0] - stride, 0) // 2
-        kernel = ops.pad(self.kernel, [[lead, taps * stride - self.kernel_size[0] - lead], [0, 0], [0, 0]])
-        kernel = ops.flip(ops.reshape(kernel, (taps, stride, self.filters, channels)), axis=0)
-        packed = ops.reshape(ops.transpose(kernel, (0, 3, 1, 2)), (taps, channels, stride * self.filters))
+        length, stride = ops.shape(inputs)[1], self.strides[0]
+        packed = polyphase_kernel(self.kernel, stride)
         padded = ops.pad(inputs, [[0, 0], [self.pad_left, self.pad_right], [0, 0]])
         if self.computed_form == "polyphase":
             phases = ops.conv(padded, packed, strides=1, padding="valid")
         else:
-            phases = ops.matmul(windows(padded, length, 0, taps), ops.reshape(packed, (-1, stride * self.filters)))
-        outputs = ops.reshape(phases, (-1, length * stride, self.filters))
-        if self.use_bias:
-            outputs = outputs + self.bias
-        return outputs if self.activation is None else self.activation(outputs)
+            phases = ops.matmul(windows(padded, length, 0, self.taps), ops.reshape(packed, (-1, stride * self.filters)))
+        return self._bias_and_activation(ops.reshape(phases, (-1, length * stride, self.filters)))
 
     def get_config(self):
         return {**super().get_config(), "form": self.form}

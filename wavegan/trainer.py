@@ -48,7 +48,6 @@ class AdversarialTrainer(keras.Model):
 
     def build_for_training(self, sample_shape: tuple) -> None:
         """Creates every model and optimiser variable up front, so a checkpoint can restore into them."""
-        self.sample_shape = tuple(sample_shape)
         self.generator.build((None, self.latent_dim))
         self.discriminator.build((None,) + tuple(sample_shape))
         self.g_optimizer.build(self.generator.trainable_variables)

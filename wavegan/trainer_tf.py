@@ -38,10 +38,6 @@ def train_step(trainer: keras.Model, real) -> dict:
     """One iteration on this replica's real data [local batch, disc_nupdates, ...]."""
     real, labels = trainer.split_batch(real)
     trainer.check_real(real)
-    if getattr(trainer, "sample_shape", None) and None in real.shape[2:]:
-        # Some pipelines lose the slice length on the way (zero padding to it); the critic's fast
-        # convolution forms are traced for a known one (wavegan/layers.py).
-        real = tf.ensure_shape(real, [None, real.shape[1], *trainer.sample_shape])
     replica, replicas = replica_position()
     local_batch = real.shape[0]
     # Keras inlines this step into the function that reads the data; ops that do not consume the data
