@@ -59,32 +59,37 @@ def layer_rows(model: keras.Model, x, prefix: str, calls: int, repeats: int) -> 
 
 
 def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
-    """Before/after of the discriminator's activation: TensorFlow's LeakyRelu op (whose second
-    derivative back-propagates zeros through D(x̂)) against `layers.leaky_relu`, iterations interleaved
-    in one process so that machine noise hits both alike."""
+    """The discriminator's activation three ways: TensorFlow's LeakyRelu op as Keras calls it (whose
+    second derivative back-propagates zeros through D(x̂)), the mask form the other backends run, and
+    `layers.leaky_relu` (TensorFlow's fused kernels, no zeros); iterations interleaved in one process so
+    that machine noise hits all alike."""
     def make_step(activation):
         models.leaky_relu = activation  # looked up when the step is traced
+        keras.utils.set_random_seed(0)
         trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
         trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
         trainer.build_for_training((16384, 1))
         step = tf.function(trainer.train_step)
-        step(real_batches)["d_loss"].numpy()
-        return step
+        logs = {name: float(value) for name, value in step(real_batches).items()}
+        return step, logs
 
     real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
     current = models.leaky_relu
-    steps_by_name = {"before: keras.ops.leaky_relu": make_step(lambda x, slope: keras.ops.leaky_relu(x, slope)),
-                     "after: wavegan.layers.leaky_relu": make_step(current)}
+    runs = {"keras.ops.leaky_relu": make_step(lambda x, slope: keras.ops.leaky_relu(x, slope)),
+            "mask form, x · where(x > 0, 1, slope)": make_step(lambda x, slope: x * ops.where(x > 0, 1.0, slope)),
+            "wavegan.layers.leaky_relu": make_step(current)}
     models.leaky_relu = current
-    seconds = {name: [] for name in steps_by_name}
+    seconds = {name: [] for name in runs}
     for _ in range(steps):
-        for name, step in steps_by_name.items():
+        for name, (step, _) in runs.items():
             start = time.perf_counter()
             step(real_batches)["d_loss"].numpy()
             seconds[name].append(time.perf_counter() - start)
+    ours = statistics.median(seconds["wavegan.layers.leaky_relu"])
     rows = [f"| D activation (d={dim}, batch {batch}, {steps} interleaved iterations) | median s / iteration | "
-            "min |", "|---|---|---|"]
-    rows += [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} |" for name, s in seconds.items()]
+            "min | vs wavegan.layers.leaky_relu | first iteration's d_loss, gradient penalty |", "|---|---|---|---|---|"]
+    rows += [f"| {name} | {statistics.median(s):.3f} | {min(s):.3f} | {statistics.median(s) / ours:.3f}× | "
+             f"{runs[name][1]['d_loss']:.6g}, {runs[name][1]['gradient_penalty']:.6g} |" for name, s in seconds.items()]
     return rows
 
 
@@ -196,8 +201,9 @@ def main() -> None:
     parser.add_argument("--phaseshuffle", type=int, default=2)
     parser.add_argument("--calls", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--compare_steps", type=int, default=0,
-                        help="also time this many interleaved iterations before/after the activation change")
+    parser.add_argument("--compare_activations", type=int, default=0,
+                        help="only time this many interleaved iterations of the discriminator's activation three "
+                             "ways (keras.ops.leaky_relu, the mask form, wavegan.layers.leaky_relu)")
     parser.add_argument("--compare_forms", type=int, default=0,
                         help="only time this many interleaved iterations with TensorFlow's strided convolutions "
                              "against the training forms (wavegan.layers.training_conv_form)")
@@ -208,12 +214,17 @@ def main() -> None:
                              "interleaved rounds of --calls steps")
     args = parser.parse_args()
     calls, repeats, batch = args.calls, args.repeats, args.batch
-    if args.compare_forms:
-        rows = compare_conv_forms(args.dim, batch, args.compare_forms, args.precision)
+    if args.compare_forms or args.compare_activations:
+        if args.compare_forms:
+            rows = compare_conv_forms(args.dim, batch, args.compare_forms, args.precision)
+            title = f"Strided convolutions in training (d={args.dim}, batch {batch})"
+        else:
+            rows = compare_activations(args.dim, batch, args.compare_activations)
+            title = f"The discriminator's activation in training (d={args.dim}, batch {batch})"
         if args.no_record:
             print("\n".join(rows))
         else:
-            common.record(f"Strided convolutions in training (d={args.dim}, batch {batch})", rows)
+            common.record(title, rows)
         return
 
     g = WaveGANGenerator(dim=args.dim)
@@ -287,8 +298,6 @@ def main() -> None:
     rows += ["", "| layer (input → output) | forward ms | forward + backward ms |", "|---|---|---|"]
     rows += [f"| {name} | {f * 1e3:.2f} | {fb * 1e3:.2f} |"
              for name, f, fb in layer_rows(d, real, "D", calls, repeats) + layer_rows(g, z, "G", calls, repeats)]
-    if args.compare_steps:
-        rows += [""] + compare_activations(args.dim, batch, args.compare_steps)
     if args.no_record:
         print("\n".join(rows))
     else:
