@@ -23,6 +23,7 @@ from keras import ops
 import tensorflow as tf
 
 from wavegan import losses, models, trainer_tf
+from wavegan.layers import leaky_relu_mask
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 from wavegan.trainer import AdversarialTrainer
 
@@ -58,6 +59,36 @@ def layer_rows(model: keras.Model, x, prefix: str, calls: int, repeats: int) -> 
     return rows
 
 
+def random_real_batches(batch: int) -> tf.Tensor:
+    """One iteration's real input, [batch, 5 critic batches, 16384, 1], the same in every run."""
+    return tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+
+
+def seeded_trainer(dim: int, phaseshuffle: int = 2) -> AdversarialTrainer:
+    """A compiled, built WGAN-GP trainer whose weights are the same in every call (seed 0)."""
+    keras.utils.set_random_seed(0)
+    trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim, phaseshuffle_rad=phaseshuffle),
+                                 latent_dim=100, disc_nupdates=5, seed=0)
+    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
+    trainer.build_for_training((16384, 1))
+    return trainer
+
+
+def interleaved_seconds(steps_by_name: dict, real_batches, iterations: int) -> dict[str, list[float]]:
+    """Wall seconds of each step per iteration, the steps taking turns so that machine noise hits all alike,
+    after one untimed turn each (a step's first calls after tracing are slower; the first-listed by
+    seconds, once the others are traced too)."""
+    for step in steps_by_name.values():
+        step(real_batches)["d_loss"].numpy()
+    seconds = {name: [] for name in steps_by_name}
+    for _ in range(iterations):
+        for name, step in steps_by_name.items():
+            start = time.perf_counter()
+            step(real_batches)["d_loss"].numpy()
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
+
+
 def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
     """The discriminator's activation three ways: TensorFlow's LeakyRelu op as Keras calls it (whose
     second derivative back-propagates zeros through D(x̂)), the mask form the other backends run, and
@@ -65,26 +96,17 @@ def compare_activations(dim: int, batch: int, steps: int) -> list[str]:
     that machine noise hits all alike."""
     def make_step(activation):
         models.leaky_relu = activation  # looked up when the step is traced
-        keras.utils.set_random_seed(0)
-        trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
-        trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
-        trainer.build_for_training((16384, 1))
-        step = tf.function(trainer.train_step)
+        step = tf.function(seeded_trainer(dim).train_step)
         logs = {name: float(value) for name, value in step(real_batches).items()}
         return step, logs
 
-    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    real_batches = random_real_batches(batch)
     current = models.leaky_relu
     runs = {"keras.ops.leaky_relu": make_step(lambda x, slope: keras.ops.leaky_relu(x, slope)),
-            "mask form, x · where(x > 0, 1, slope)": make_step(lambda x, slope: x * ops.where(x > 0, 1.0, slope)),
+            "mask form, x · where(x > 0, 1, slope)": make_step(leaky_relu_mask),
             "wavegan.layers.leaky_relu": make_step(current)}
     models.leaky_relu = current
-    seconds = {name: [] for name in runs}
-    for _ in range(steps):
-        for name, (step, _) in runs.items():
-            start = time.perf_counter()
-            step(real_batches)["d_loss"].numpy()
-            seconds[name].append(time.perf_counter() - start)
+    seconds = interleaved_seconds({name: step for name, (step, _) in runs.items()}, real_batches, steps)
     ours = statistics.median(seconds["wavegan.layers.leaky_relu"])
     rows = [f"| D activation (d={dim}, batch {batch}, {steps} interleaved iterations) | median s / iteration | "
             "min | vs wavegan.layers.leaky_relu | first iteration's d_loss, gradient penalty |", "|---|---|---|---|---|"]
@@ -103,30 +125,22 @@ def compare_conv_forms(dim: int, batch: int, steps: int, precision: str = "float
 
     def make_step(form_rule):
         wavegan_layers.training_conv_form = form_rule  # looked up when the layers are built
-        keras.utils.set_random_seed(0)
         keras.config.set_dtype_policy(precision)
-        trainer = AdversarialTrainer(WaveGANGenerator(dim=dim), WaveGANDiscriminator(dim=dim), 100, 5, seed=0)
+        trainer = seeded_trainer(dim)
         keras.config.set_dtype_policy("float32")
-        trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
-        trainer.build_for_training((16384, 1))
         wavegan_layers.training_conv_form = chosen
         forms = [conv.computed_form for conv in trainer.discriminator.downconvs + trainer.generator.upconvs]
         step = tf.function(trainer.train_step)
         logs = {name: float(value) for name, value in step(real_batches).items()}
         return trainer, step, forms, logs
 
-    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    real_batches = random_real_batches(batch)
     runs = {"every convolution direct": make_step(lambda *args: "direct"), "training forms": make_step(chosen)}
     (direct, _, _, direct_logs), (fast, _, fast_forms, fast_logs) = runs.values()
     weights = [(a, b) for a, b in zip(direct.generator.weights + direct.discriminator.weights,
                                       fast.generator.weights + fast.discriminator.weights, strict=True)]
     worst = max(float(np.max(np.abs(ops.convert_to_numpy(a) - ops.convert_to_numpy(b)))) for a, b in weights)
-    seconds = {name: [] for name in runs}
-    for _ in range(steps):
-        for name, (_, step, _, _) in runs.items():
-            start = time.perf_counter()
-            step(real_batches)["d_loss"].numpy()
-            seconds[name].append(time.perf_counter() - start)
+    seconds = interleaved_seconds({name: step for name, (_, step, _, _) in runs.items()}, real_batches, steps)
     rows = [f"| strided convolutions (d={dim}, batch {batch}, {precision}, {steps} interleaved iterations) | "
             "median s / iteration | "
             "min |", "|---|---|---|"]
@@ -214,31 +228,28 @@ def main() -> None:
                              "interleaved rounds of --calls steps")
     args = parser.parse_args()
     calls, repeats, batch = args.calls, args.repeats, args.batch
-    if args.compare_forms or args.compare_activations:
-        if args.compare_forms:
-            rows = compare_conv_forms(args.dim, batch, args.compare_forms, args.precision)
-            title = f"Strided convolutions in training (d={args.dim}, batch {batch})"
-        else:
-            rows = compare_activations(args.dim, batch, args.compare_activations)
-            title = f"The discriminator's activation in training (d={args.dim}, batch {batch})"
+
+    def emit(title: str, rows: list[str], notes: str = "") -> None:
         if args.no_record:
             print("\n".join(rows))
         else:
-            common.record(title, rows)
+            common.record(title, rows, notes)
+
+    if args.compare_forms:
+        emit(f"Strided convolutions in training (d={args.dim}, batch {batch})",
+             compare_conv_forms(args.dim, batch, args.compare_forms, args.precision))
+        return
+    if args.compare_activations:
+        emit(f"The discriminator's activation in training (d={args.dim}, batch {batch})",
+             compare_activations(args.dim, batch, args.compare_activations))
         return
 
-    g = WaveGANGenerator(dim=args.dim)
-    d = WaveGANDiscriminator(dim=args.dim, phaseshuffle_rad=args.phaseshuffle)
-    trainer = AdversarialTrainer(g, d, latent_dim=100, disc_nupdates=5, seed=0)
-    trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
-    trainer.build_for_training((16384, 1))
-    real_batches = tf.constant(np.random.default_rng(0).uniform(-1, 1, (batch, 5, 16384, 1)).astype(np.float32))
+    trainer = seeded_trainer(args.dim, args.phaseshuffle)
+    g, d = trainer.generator, trainer.discriminator
+    real_batches = random_real_batches(batch)
     if args.fit_rounds:
-        rows = fit_against_bare_step(trainer, real_batches, calls, args.fit_rounds)
-        if args.no_record:
-            print("\n".join(rows))
-        else:
-            common.record(f"Training's fit path against the bare step (d={args.dim}, batch {batch})", rows)
+        emit(f"Training's fit path against the bare step (d={args.dim}, batch {batch})",
+             fit_against_bare_step(trainer, real_batches, calls, args.fit_rounds))
         return
     real, z = real_batches[:, 0], tf.random.uniform((batch, 100), -1, 1)
     fake = g(z, training=True)
@@ -298,11 +309,8 @@ def main() -> None:
     rows += ["", "| layer (input → output) | forward ms | forward + backward ms |", "|---|---|---|"]
     rows += [f"| {name} | {f * 1e3:.2f} | {fb * 1e3:.2f} |"
              for name, f, fb in layer_rows(d, real, "D", calls, repeats) + layer_rows(g, z, "G", calls, repeats)]
-    if args.no_record:
-        print("\n".join(rows))
-    else:
-        common.record("Train step profile", rows, "Critic steps are 5 of an iteration; the penalty rows include "
-                      "the D forward they need.")
+    emit("Train step profile", rows, "Critic steps are 5 of an iteration; the penalty rows include the D forward "
+         "they need.")
 
 
 if __name__ == "__main__":

@@ -14,13 +14,18 @@ def leaky_relu(x, negative_slope: float = 0.2):
     LeakyRelu (LeakyReluGradGrad) returns zeros_like(x) as the features' cotangent, and every conv below
     then back-propagates those zeros through the whole forward pass of D(x̂) as real work. Written as x
     times a mask that depends on x only through a comparison (no gradient), nothing flows there; the
-    TensorFlow backend gets the same derivatives from its fused kernels instead (`kernels_tf`: 4% off a
-    d = 16 iteration, 1% at d = 64; docs/benchmarks.md).
+    TensorFlow backend gets the same derivatives from its fused kernels instead (`kernels_tf`: 2–4% off
+    a d = 16 iteration, 1% at d = 64; docs/benchmarks.md).
     """
     if keras.backend.backend() == "tensorflow":
         from wavegan import kernels_tf  # TensorFlow-only; imported here so other backends never load it
 
         return kernels_tf.leaky_relu(x, negative_slope)
+    return leaky_relu_mask(x, negative_slope)
+
+
+def leaky_relu_mask(x, negative_slope: float = 0.2):
+    """`leaky_relu` on any backend: x times a mask whose only dependence on x is a comparison."""
     return x * ops.cast(ops.where(x > 0, 1.0, negative_slope), x.dtype)  # bfloat16 x under mixed precision
 
 
@@ -360,32 +365,38 @@ def training_conv_form(transposed: bool, steps: int, channels: int, filters: int
 
 
 class _TrainingForm:
-    """What the two strided layers share: the form asked for (`form`) and the one computed
-    (`computed_form`, resolved when built)."""
+    """What the two strided layers share: the form asked for (`form`, a constructor argument on top of
+    the Keras layer's) and the one computed (`computed_form`, resolved when built)."""
 
     FORMS: tuple = ()
+    TRANSPOSED = False
 
-    def _init_form(self, form: str) -> None:
+    def __init__(self, *args, form: str = "auto", **kwargs):
+        super().__init__(*args, **kwargs)
         if form not in self.FORMS:
             raise ValueError(f"{type(self).__name__} form must be one of {self.FORMS}, got {form!r}")
         self.form = form
         self.computed_form = "direct"
 
-    def _resolve_form(self, input_shape, transposed: bool) -> None:
+    def build(self, input_shape):
+        super().build(input_shape)
         # The forms compute strided, "same", channels-last convolutions (and no output padding).
         rewritable = (self.padding == "same" and self.data_format == "channels_last"
                       and self.dilation_rate[0] == 1 and self.strides[0] > 1
                       and getattr(self, "output_padding", None) is None)
         steps, channels = input_shape[1], input_shape[-1]
         if self.form == "auto":
-            self.computed_form = (training_conv_form(transposed, steps, channels, self.filters, self.kernel_size[0],
-                                                     self.strides[0])
+            self.computed_form = (training_conv_form(self.TRANSPOSED, steps, channels, self.filters,
+                                                     self.kernel_size[0], self.strides[0])
                                   if rewritable and steps is not None else "direct")
         elif self.form != "direct" and not rewritable:
             raise ValueError(f"{self.name}: form {self.form!r} needs a strided 'same' channels-last convolution "
                              "without output padding")
         else:
             self.computed_form = self.form
+
+    def get_config(self):
+        return {**super().get_config(), "form": self.form}
 
     def _bias_and_activation(self, outputs):
         if self.use_bias:  # as Keras adds it, which TensorFlow fuses into the convolution before it
@@ -405,14 +416,6 @@ class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
     """
 
     FORMS = ("auto", "direct", "space_to_depth", "matmul")
-
-    def __init__(self, *args, form: str = "auto", **kwargs):
-        super().__init__(*args, **kwargs)
-        self._init_form(form)
-
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._resolve_form(input_shape, transposed=False)
 
     def call(self, inputs):
         # The folded forms need the length when traced; a caller with an unknown one gets the direct form.
@@ -434,9 +437,6 @@ class StridedConv1D(_TrainingForm, keras.layers.Conv1D):
             outputs = ops.reshape(product, (-1, steps, self.filters))
         return self._bias_and_activation(outputs)
 
-    def get_config(self):
-        return {**super().get_config(), "form": self.form}
-
 
 @keras.saving.register_keras_serializable(package="wavegan")
 class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
@@ -450,14 +450,10 @@ class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
     """
 
     FORMS = ("auto", "direct", "polyphase", "matmul")
-
-    def __init__(self, *args, form: str = "auto", **kwargs):
-        super().__init__(*args, **kwargs)
-        self._init_form(form)
+    TRANSPOSED = True
 
     def build(self, input_shape):
         super().build(input_shape)
-        self._resolve_form(input_shape, transposed=True)
         rows, self.pad_left, self.pad_right = polyphase_rows(self.kernel_size[0], self.strides[0])
         self.taps = rows.shape[0]
 
@@ -472,9 +468,6 @@ class StridedConv1DTranspose(_TrainingForm, keras.layers.Conv1DTranspose):
         else:
             phases = ops.matmul(windows(padded, length, 0, self.taps), ops.reshape(packed, (-1, stride * self.filters)))
         return self._bias_and_activation(ops.reshape(phases, (-1, length * stride, self.filters)))
-
-    def get_config(self):
-        return {**super().get_config(), "form": self.form}
 
 
 def inference_form(layer: keras.layers.Layer, steps: int) -> keras.layers.Layer:
