@@ -6,9 +6,9 @@ Flag names and defaults are the original's; see README.md and docs/differences.m
 
 from absl import flags
 
-from wavegan import cli
+from wavegan.cli import flags as cli
+from wavegan.cli import runner
 
-MODES = ("moments", "train", "preview", "incept", "infer", "generate", "web")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags(slice_and_channels=False)
@@ -29,43 +29,5 @@ cli.define_train_flags()
 cli.define_after_training_flags()
 
 
-@cli.report_user_errors
-def main(argv):
-    cli.setup_logging()
-    mode, train_dir = cli.parse_positionals(argv, MODES)
-    from specgan import gan as specgan_gan  # after flag parsing: TensorFlow loads here
-    from specgan.config import SpecGANConfig
-    from wavegan import config, data
-    from wavegan.errors import UserError
-
-    if mode in ("preview", "incept", "infer", "generate", "web"):
-        cli.run_after_training_mode(mode, train_dir, specgan_gan.kind_for_run)
-        return
-    data_cfg = cli.data_config_from_flags(slice_and_channels=False)
-    if mode == "moments":
-        if not FLAGS.data_moments_fp:
-            raise UserError("moments needs --data_moments_fp: where to write the moments (.npz).")
-        files = data.prepare_files(data_cfg, batch_size=1)
-        examples = data.example_dataset(files, data_cfg, shuffle=False, repeat=False)
-        specgan_gan.compute_moments(examples, FLAGS.data_moments_n).save(FLAGS.data_moments_fp)
-        print(f"Wrote {FLAGS.data_moments_fp}")
-        return
-    run = config.RunConfig(
-        model_type="specgan", data=data_cfg, train=cli.train_config_from_flags(),
-        model=SpecGANConfig(
-            latent_dim=FLAGS.specgan_latent_dim, kernel_len=FLAGS.specgan_kernel_len, dim=FLAGS.specgan_dim,
-            batchnorm=FLAGS.specgan_batchnorm, disc_nupdates=FLAGS.specgan_disc_nupdates, loss=FLAGS.specgan_loss,
-            genr_upsample=FLAGS.specgan_genr_upsample, ngl=FLAGS.specgan_ngl).validate())
-
-    def make_kind(chief: bool):
-        moments = specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=False)
-        return specgan_gan.specgan_kind(moments, run.model.ngl)
-
-    # The moments are copied into the train dir only once training starts.
-    cli.run_train_mode(train_dir, run, make_kind,
-                       on_start=lambda: specgan_gan.adopt_moments(train_dir, FLAGS.data_moments_fp, write=True))
-
-
 if __name__ == "__main__":
-    cli.quiet_tensorflow()
-    cli.run_script(main, __doc__, MODES)
+    runner.run("specgan", __doc__)

@@ -5,9 +5,9 @@ Flag names and defaults are the original's; see README.md and docs/differences.m
 
 from absl import flags
 
-from wavegan import cli
+from wavegan.cli import flags as cli
+from wavegan.cli import runner
 
-MODES = ("train", "preview", "incept", "infer", "generate", "web")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags()
@@ -26,26 +26,5 @@ cli.define_train_flags()
 cli.define_after_training_flags()
 
 
-@cli.report_user_errors
-def main(argv):
-    cli.setup_logging()
-    mode, train_dir = cli.parse_positionals(argv, MODES)
-    from wavegan import config, gan  # after flag parsing: TensorFlow loads here
-
-    if mode != "train":
-        cli.run_after_training_mode(mode, train_dir, lambda run_dir: cli.checked_kind(run_dir, gan.wavegan_kind()))
-        return
-
-    run = config.RunConfig(
-        model_type="wavegan", data=cli.data_config_from_flags(), train=cli.train_config_from_flags(),
-        model=config.WaveGANConfig(
-            latent_dim=FLAGS.wavegan_latent_dim, kernel_len=FLAGS.wavegan_kernel_len, dim=FLAGS.wavegan_dim,
-            batchnorm=FLAGS.wavegan_batchnorm, disc_nupdates=FLAGS.wavegan_disc_nupdates,
-            loss=FLAGS.wavegan_loss, genr_upsample=FLAGS.wavegan_genr_upsample, genr_pp=FLAGS.wavegan_genr_pp,
-            genr_pp_len=FLAGS.wavegan_genr_pp_len, disc_phaseshuffle=FLAGS.wavegan_disc_phaseshuffle).validate())
-    cli.run_train_mode(train_dir, run, lambda chief: gan.wavegan_kind())
-
-
 if __name__ == "__main__":
-    cli.quiet_tensorflow()
-    cli.run_script(main, __doc__, MODES)
+    runner.run("wavegan", __doc__)

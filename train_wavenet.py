@@ -5,15 +5,12 @@ Model settings come from a wavenet_params.json (default: wavenet/wavenet_params.
 training flags and defaults are the original's train.py's. See README.md and docs/differences.md.
 """
 
-import dataclasses
-import os
+from absl import flags
 
-from absl import app, flags
-
-from wavegan import cli
+from wavegan.cli import flags as cli
+from wavegan.cli import runner
 from wavenet.config import UNUSED_SHARED_FLAGS
 
-MODES = ("train", "generate", "infer")
 FLAGS = flags.FLAGS
 
 cli.define_data_flags(slice_and_channels=False)
@@ -48,48 +45,5 @@ FLAGS.set_default("train_max_steps", 100000)
 FLAGS.set_default("data_normalize", False)
 
 
-@cli.report_user_errors
-def main(argv):
-    cli.setup_logging()
-    mode, train_dir = cli.parse_positionals(argv, MODES)
-    from wavegan import config  # after flag parsing: TensorFlow loads here
-    from wavegan.errors import UserError
-    from wavenet import run as wavenet_run
-    from wavenet.config import DEFAULT_PARAMS, WaveNetConfig, read_params
-
-    if mode == "generate":
-        wavenet_run.generate(FLAGS.generate_from or train_dir, FLAGS.generate_dir, FLAGS.generate_n,
-                             FLAGS.generate_samples, FLAGS.generate_temperature, FLAGS.generate_seed,
-                             FLAGS.generate_wav_seed, FLAGS.generate_category, FLAGS.generate_fast,
-                             FLAGS.generate_batch_size, FLAGS.generate_keep_seed)
-        return
-    if mode == "infer":
-        from wavenet.export import export
-
-        print(f"Exported to {export(train_dir, FLAGS.infer_ckpt, FLAGS.infer_dir)}")
-        return
-    params = read_params(FLAGS.wavenet_params or DEFAULT_PARAMS)
-    sample_rate = params.pop("sample_rate", None)
-    data_cfg = cli.data_config_from_flags(slice_and_channels=False)
-    if sample_rate and not FLAGS["data_sample_rate"].present:
-        data_cfg = dataclasses.replace(data_cfg, sample_rate=int(sample_rate))
-    train_cfg = cli.train_config_from_flags()
-    if train_cfg.precision != "float32" or train_cfg.strategy != "auto":
-        raise UserError("The WaveNet trains in float32 on one device: drop --train_precision and --train_strategy.")
-    model_cfg = WaveNetConfig(
-        **params, gc_channels=FLAGS.wavenet_gc_channels, gc_source=FLAGS.wavenet_gc_from,
-        sample_size=FLAGS.wavenet_sample_size, silence_threshold=FLAGS.wavenet_silence_threshold,
-        learning_rate=FLAGS.wavenet_learning_rate, optimizer=FLAGS.wavenet_optimizer,
-        momentum=FLAGS.wavenet_momentum,
-        l2_regularization_strength=FLAGS.wavenet_l2_regularization_strength).validate()
-    run = config.RunConfig(model_type="wavenet", data=data_cfg, model=model_cfg, train=train_cfg)
-    if os.path.exists(os.path.join(train_dir, config.CONFIG_FILE)):
-        run.model.gc_categories = config.load_run_config(train_dir, "wavenet").model.gc_categories
-    os.makedirs(train_dir, exist_ok=True)
-    config.write_args_txt(train_dir, {"mode": "train", "train_dir": train_dir, **cli.flag_values()})
-    wavenet_run.train(train_dir, run)
-
-
 if __name__ == "__main__":
-    cli.quiet_tensorflow()
-    app.run(main)
+    runner.run("wavenet", __doc__)

@@ -21,8 +21,8 @@ import common
 import numpy as np
 import tensorflow as tf
 
-from wavegan.export import export_generator
-from wavegan.gan import Renderer
+from wavegan.serve.export import export_generator
+from wavegan.train.kind import Renderer
 from wavegan.models import WaveGANGenerator
 
 

@@ -7,7 +7,7 @@
 On the GPU machine the script installs the carried wheels (Keras and the two packages it needs that the
 machine lacks) into /tmp, loads the spoken-digit corpus packed by the prepare step onto the device, and
 trains the project's own WaveGAN (d=64, batch 64, phase shuffle 2, WGAN-GP, 5 critic updates) with the
-stateless JAX step of `wavegan.trainer_jax` until `--budget_s` minus a reserve has passed since the
+stateless JAX step of `wavegan.train.step_jax` until `--budget_s` minus a reserve has passed since the
 script started. Checkpoints go to `--ckpt_dir` on the machine's own disk, outside the repository copy,
 so the next command on the same (still warm) machine resumes; a fresh machine starts over. Every
 checkpoint is sampled from the same fixed latents. It ends with, in `--out`: `figures.json` (seconds per
@@ -95,7 +95,7 @@ def unpack_corpus(arrays) -> tuple[list[np.ndarray], list[str], int]:
 
 def training_examples(clips: list[np.ndarray], slice_len: int = SLICE_LEN) -> np.ndarray:
     """What the tf.data pipeline makes of each file with --data_first_slice --data_pad_end and the default
-    peak normalisation (in numpy: wavegan/data.py needs TensorFlow): the clip divided by its peak, its
+    peak normalisation (in numpy: wavegan/audio/pipeline.py needs TensorFlow): the clip divided by its peak, its
     first slice_len samples, zero-padded. float32 [n, slice_len]."""
     out = np.zeros((len(clips), slice_len), np.float32)
     for i, clip in enumerate(clips):
@@ -111,7 +111,7 @@ def class_ids(names: list[str], mode: str) -> tuple[list[str], np.ndarray | None
     the file name up to its first '_', SC09's `Seven_...wav`), or ([], None) for an unconditional run."""
     if mode == "none":
         return [], None
-    from wavegan.categories import category_or_none  # stdlib only
+    from wavegan.audio.categories import category_or_none  # stdlib only
 
     found = [category_or_none(name, mode) for name in names]
     unnamed = [name for name, c in zip(names, found) if c is None]
@@ -352,10 +352,11 @@ def build_trainer(args, precision: str, classes: list[str] | None = None):
     variable created, under `precision`."""
     import keras
 
-    from wavegan import losses
-    from wavegan.config import DataConfig, WaveGANConfig
+    from wavegan.train import losses
+    from wavegan.config import DataConfig
+    from wavegan.models.config import WaveGANConfig
     from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-    from wavegan.trainer import AdversarialTrainer
+    from wavegan.train.trainer import AdversarialTrainer
 
     model = WaveGANConfig(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
                           loss="wgan-gp").validate()
@@ -379,12 +380,12 @@ def build_trainer(args, precision: str, classes: list[str] | None = None):
 
 def make_iteration(trainer, batch: int, noise_seed: int):
     """jit((state, corpus, idx, step[, labels]) → (state, logs)): one WaveGAN iteration of
-    `wavegan.trainer_jax`, its noise drawn on the device from (noise_seed, step) so a resumed run draws
+    `wavegan.train.step_jax`, its noise drawn on the device from (noise_seed, step) so a resumed run draws
     what it would have. A conditional trainer takes every clip's class id (`labels` [n_clips]): each real
     slice keeps its own, as `make_train_dataset` pairs them."""
     import jax
 
-    from wavegan import trainer_jax
+    from wavegan.train import step_jax as trainer_jax
 
     step_fn = trainer_jax.make_step(trainer)
     n, latent = trainer.disc_nupdates, trainer.latent_dim
@@ -469,7 +470,7 @@ def write_json_atomically(path: str, obj) -> None:
 
 
 def save_checkpoint(ckpt_dir: str, state: dict, meta: dict, step: int) -> str:
-    from wavegan.trainer_jax import STATE_PARTS
+    from wavegan.train.step_jax import STATE_PARTS
 
     name = f"state-{step:08d}.npz"
     arrays = {f"{part}__{i:04d}": np.asarray(v) for part in STATE_PARTS for i, v in enumerate(state[part])}
@@ -541,7 +542,7 @@ def bench_precision(args, precision: str, corpus, iterations: int, classes: list
     import jax
     import jax.numpy as jnp
 
-    from wavegan import trainer_jax
+    from wavegan.train import step_jax as trainer_jax
 
     trainer = build_trainer(args, precision, classes)
     iteration = make_iteration(trainer, args.batch, args.noise_seed)
@@ -664,7 +665,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
     import jax.numpy as jnp
     import keras
 
-    from wavegan import trainer_jax
+    from wavegan.train import step_jax as trainer_jax
 
     if args.jax_cache:
         jax.config.update("jax_compilation_cache_dir", args.jax_cache)

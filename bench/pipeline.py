@@ -23,7 +23,7 @@ import common
 import numpy as np
 import soundfile
 
-from wavegan import data
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 
 

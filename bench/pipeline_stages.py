@@ -23,7 +23,8 @@ import common
 import tensorflow as tf
 from pipeline import write_folder
 
-from wavegan import corpus, data
+from wavegan.audio import corpus
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 
 BATCH = 64

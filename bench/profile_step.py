@@ -22,10 +22,12 @@ import numpy as np
 from keras import ops
 import tensorflow as tf
 
-from wavegan import losses, models, trainer_tf
+from wavegan.train import losses
+from wavegan.models import generator as models
+from wavegan.train import step_tf as trainer_tf
 from wavegan.layers import leaky_relu_mask
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train.trainer import AdversarialTrainer
 
 
 def timed(fn, calls: int, repeats: int, *args) -> float:
@@ -173,9 +175,9 @@ def fit_against_bare_step(trainer: AdversarialTrainer, real_batches, steps: int,
     times one fit of `steps` steps, then `steps` bare steps. Inside one fit, so its set-up is not counted."""
     import tempfile
 
-    from wavegan import callbacks as cbs
-    from wavegan import checkpoints
-    from wavegan.gan import wavegan_kind
+    from wavegan.train import callbacks as cbs
+    from wavegan.train import checkpoints
+    from wavegan.models.kind import wavegan_gan
 
     data = tf.data.Dataset.from_tensors(real_batches).repeat()
     step = trainer.step
@@ -193,7 +195,7 @@ def fit_against_bare_step(trainer: AdversarialTrainer, real_batches, steps: int,
         callbacks = [cbs.NanGuard(step), cbs.StopOnSignal(quiet),
                      cbs.TimedCheckpoint(manager, step, 10**9),
                      cbs.AudioSummaries(writer, step, 10**9, trainer.generator, trainer.latent_dim, real_iterator,
-                                        16000, wavegan_kind()),
+                                        16000, wavegan_gan()),
                      cbs.Progress(step, print_fn=quiet), timer]
         trainer.fit(data, steps_per_epoch=steps + 1, epochs=1, verbose=0, callbacks=callbacks)
         fit_times += timer.times

@@ -20,9 +20,9 @@ import common  # noqa: F401  (sets up the path and TF logging)
 import keras
 import numpy as np
 
-from wavegan import losses
+from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator, layer_plan
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train.trainer import AdversarialTrainer
 
 
 def forward_flops(dim: int, slice_len: int = 16384, channels: int = 1, kernel_len: int = 25,

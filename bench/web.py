@@ -24,9 +24,9 @@ import common
 import numpy as np
 import tensorflow as tf
 
-from wavegan import web_export
-from wavegan.export import export_generator
-from wavegan.gan import Renderer
+from wavegan.serve import web as web_export
+from wavegan.serve.export import export_generator
+from wavegan.train.kind import Renderer
 from wavegan.models import WaveGANGenerator
 
 CHROMIUM = "/usr/bin/chromium"

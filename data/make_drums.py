@@ -13,7 +13,7 @@ import os
 import numpy as np
 import soundfile
 
-from wavegan.audio import reconcile_channels, resample
+from wavegan.audio.files import reconcile_channels, resample
 
 KITS = "/usr/share/hydrogen/data/drumkits"
 SOURCES = [  # (kit folder, glob, how many, licence)

@@ -48,10 +48,13 @@ def artifact_envelope(inits: int = 200, dim: int = 64, kernel_len: int = 25, see
     (Glorot-uniform kernels, zero biases, as the original), min-max normalised to [0, 1]; [8193]."""
     import keras
 
-    from wavegan.models import WaveGANGenerator
+    from wavegan import config, registry
 
     keras.utils.set_random_seed(seed)
-    generator = WaveGANGenerator(dim=dim, kernel_len=kernel_len)
+    wavegan = registry.get("wavegan")  # the envelope is of WaveGAN's own upsampling stack
+    run = config.RunConfig("wavegan", config.DataConfig(), wavegan.config_class(dim=dim, kernel_len=kernel_len),
+                           config.TrainConfig())
+    generator = wavegan.gan(None).build_generator(run)
     generator.build((None, 100))
     x = impulse_input(dim)
     # A seed generator, so that every call draws new weights (an unseeded initialiser repeats its draw).

@@ -17,7 +17,7 @@ import soundfile
 from keras import layers, ops
 
 from eval.features import CLIP_LEN, LogMel, fix_length
-from wavegan.audio import find_audio_files, reconcile_channels, resample
+from wavegan.audio.files import find_audio_files, reconcile_channels, resample
 from wavegan.errors import UserError
 
 BN_MOMENTUM = 0.9

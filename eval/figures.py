@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 from matplotlib.figure import Figure
 
-from wavegan.audio import find_audio_files
+from wavegan.audio.files import find_audio_files
 
 RUNS = {"wavegan_ps2": ("WaveGAN, phase shuffle 2", "tab:blue"),
         "wavegan_ps0": ("WaveGAN, no phase shuffle", "tab:orange"),

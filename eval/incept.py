@@ -19,11 +19,11 @@ import tensorflow as tf
 
 from eval import metrics
 from eval.classifier import load_classifier
-from wavegan import checkpoints
+from wavegan.train import checkpoints
 from wavegan.errors import UserError
-from wavegan.gan import GanKind
-from wavegan.labels import cycled_labels
-from wavegan.preview import open_follower
+from wavegan.train.kind import GanKind
+from wavegan.audio.labels import cycled_labels
+from wavegan.serve.preview import open_follower
 
 INCEPT_DIR = "incept"
 

@@ -18,7 +18,7 @@ import soundfile as sf
 
 from eval import metrics
 from eval.classifier import load_classifier
-from wavegan import data
+from wavegan.audio import pipeline as data
 from wavegan.config import load_run_config
 
 

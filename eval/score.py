@@ -13,9 +13,7 @@ for (`Seven_00012.wav`, as bench/gpu_kit_unpack.py names a conditional model's c
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
-import os
 import random
 import sys
 
@@ -24,8 +22,9 @@ import numpy as np
 from eval import metrics
 from eval.classifier import DigitClassifier, load_classifier, load_clips
 from eval.features import similarity_features
-from wavegan.audio import find_audio_files
-from wavegan.categories import category_or_none
+from wavegan import config
+from wavegan.audio.files import find_audio_files
+from wavegan.audio.categories import category_or_none
 from wavegan.errors import UserError
 
 
@@ -140,14 +139,13 @@ def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tu
     """n mono float clips from a train dir / checkpoint / SavedModel of either GAN (channel 0), and for a
     conditional model the classifier label each was asked for (classes in turn, n/classes each), else None.
     A train dir / checkpoint of an autoregressive baseline generates with its own algorithm (no labels)."""
-    baseline = baseline_type(source)
-    if baseline:
-        return importlib.import_module(f"{baseline}.run").clips_for_scoring(source, n, seed), None
-    from wavegan import generate
-    from wavegan.cli import kind_for_train_dir
-    from wavegan.labels import cycled_labels
+    kind = registry_kind(source)
+    if kind is not None and kind.clips_for_scoring is not None:
+        return kind.clips_for_scoring(source, n, seed), None
+    from wavegan.audio.labels import cycled_labels
+    from wavegan.serve import generate
 
-    generator = generate.open_generator(source, kind_for_train_dir)
+    generator = generate.open_generator(source, generate.gan_of_run)
     latents = generate.sample_latents(n, generator.latent_dim, seed)
     labels = cycled_labels(n, len(generator.classes)) if generator.classes else None
     asked = None
@@ -161,15 +159,10 @@ def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tu
     return np.concatenate(clips).astype(np.float32) / 32768.0, asked  # as soundfile decodes 16-bit WAVs
 
 
-def baseline_type(source: str) -> str | None:
-    """"wavenet" or "framernn" when `source` is (a checkpoint in) a run of one of them, else None."""
-    folder = source if os.path.isdir(source) else os.path.dirname(source)
-    path = os.path.join(folder, "config.json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        model_type = json.load(f).get("model_type")
-    return model_type if model_type in ("wavenet", "framernn") else None
+def registry_kind(source: str):
+    """The model kind of the run `source` (a train dir or a checkpoint in one) belongs to; None for a
+    SavedModel folder or anything without a config.json."""
+    return None if config.model_type_of(source) is None else config.kind_of_run(source)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from wavegan.config import MODEL_CONFIGS
 from wavegan.errors import UserError
 
-# Shared flags (wavegan/cli.py) whose settings the frame GRU never reads (framernn/data.py's
+# Shared flags (wavegan/cli/flags.py) whose settings the frame GRU never reads (framernn/data.py's
 # sequence_config sets the overlap to 0). train_framernn.py refuses them.
 UNUSED_SHARED_FLAGS = {
     "data_overlap_ratio": "its training windows of --framernn_seq_len + 1 frames never overlap",
@@ -40,6 +39,3 @@ class FrameRNNConfig:
         if self.learning_rate <= 0:
             raise UserError(f"--framernn_learning_rate must be positive, not {self.learning_rate}.")
         return self
-
-
-MODEL_CONFIGS["framernn"] = FrameRNNConfig

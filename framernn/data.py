@@ -1,4 +1,4 @@
-"""Sequences of frames on top of the shared pipeline (wavegan/data.py): each file is cut into
+"""Sequences of frames on top of the shared pipeline (wavegan/audio/pipeline.py): each file is cut into
 non-overlapping windows of seq_len + 1 frames (a random start offset per epoch, the zero-padded tail
 kept), each window reshaped to frames; inputs are frames 0 … n−2, targets frames 1 … n−1."""
 
@@ -9,8 +9,8 @@ from typing import Sequence
 
 import tensorflow as tf
 
-from wavegan import data
-from wavegan.audio import AudioFileInfo
+from wavegan.audio import pipeline as data
+from wavegan.audio.files import AudioFileInfo
 from wavegan.config import DataConfig
 
 

@@ -13,7 +13,8 @@ import keras
 import tensorflow as tf
 
 from framernn.run import continue_frames, open_model
-from wavegan.export import quantize_int16, write_archive
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.export import write_archive
 
 INFO_FILE = "framernn.json"
 

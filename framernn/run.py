@@ -12,11 +12,13 @@ import tensorflow as tf
 
 from framernn.data import make_dataset, sequence_config
 from framernn.models import FrameRNN
-from wavegan import audio, data, supervised
+from wavegan.audio import files as audio
+from wavegan.audio import pipeline as data
+from wavegan.train import checkpoints, supervised
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
-from wavegan.export import quantize_int16
-from wavegan.generate import numbered_wav_writer
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.generate import numbered_wav_writer
 
 log = logging.getLogger("wavegan")
 
@@ -26,7 +28,7 @@ def build_model(run: RunConfig) -> FrameRNN:
     return FrameRNN(cfg.frame_size, cfg.units, cfg.layers, name="framernn").build_for()
 
 
-def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print) -> int:
+def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print, on_start=None) -> int:
     from wavegan import config
 
     run.data = sequence_config(run.data, run.model)
@@ -35,11 +37,12 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     model = build_model(run)
     optimizer = keras.optimizers.Adam(run.model.learning_rate, clipnorm=run.model.clipnorm or None)
     dataset = make_dataset(files, run.data, run.model, run.train.batch_size)
-    return supervised.train_model(train_dir, run, model, optimizer, keras.losses.MeanSquaredError(), dataset, print_fn)
+    return supervised.train_model(train_dir, run, model, optimizer, keras.losses.MeanSquaredError(), dataset, print_fn,
+                                  on_start)
 
 
 def open_model(source: str, checkpoint: str | None = None):
-    return supervised.load_model(source, build_model, "framernn", checkpoint)
+    return checkpoints.load_model(source, build_model, "framernn", checkpoint)
 
 
 def seed_frames(run: RunConfig, n: int, frames: int, rng: np.random.Generator, wav_seed: str | None = None) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from wavegan.config import MODEL_CONFIGS, DataConfig, class_kwargs, validate_gan_config
+from wavegan.config import DataConfig, class_kwargs, validate_gan_config
 from wavegan.errors import UserError
 
 SPECGAN_UPSAMPLES = ("zeros", "nn", "lin", "cub")
@@ -34,6 +34,3 @@ class SpecGANConfig:
 
     def discriminator_kwargs(self, data: DataConfig) -> dict[str, Any]:
         return dict(dim=self.dim, kernel_len=self.kernel_len, batchnorm=self.batchnorm, **class_kwargs(data))
-
-
-MODEL_CONFIGS["specgan"] = SpecGANConfig

@@ -10,8 +10,8 @@ import tensorflow as tf
 from specgan import transforms
 from specgan.models import SpecGANDiscriminator, SpecGANGenerator
 from wavegan.errors import UserError
-from wavegan.export import quantize_int16
-from wavegan.gan import GanKind, Renderer
+from wavegan.audio.pcm import quantize_int16
+from wavegan.train.kind import GanKind, Renderer
 
 
 class SpectrogramRenderer(Renderer):

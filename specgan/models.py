@@ -10,7 +10,7 @@ import keras
 from keras import layers
 
 from specgan.config import SPECGAN_UPSAMPLES
-from wavegan.models import DownsamplingDiscriminator, UpsamplingGenerator
+from wavegan.layers import DownsamplingDiscriminator, UpsamplingGenerator
 
 _RESIZE = {"nn": "nearest", "lin": "bilinear", "cub": "bicubic"}
 _MULTIPLIERS = [16, 8, 4, 2, 1]  # × dim, from the 4×4 start to the last hidden layer

@@ -16,9 +16,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wavegan import checkpoints, losses  # noqa: E402
+from wavegan.train import checkpoints
+from wavegan.train import losses  # noqa: E402
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator  # noqa: E402
-from wavegan.trainer import AdversarialTrainer  # noqa: E402
+from wavegan.train.trainer import AdversarialTrainer  # noqa: E402
 
 
 def tiny_trainer() -> AdversarialTrainer:

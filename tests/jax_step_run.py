@@ -24,9 +24,9 @@ if __name__ == "__main__":
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from wavegan import losses  # noqa: E402
+from wavegan.train import losses  # noqa: E402
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator  # noqa: E402
-from wavegan.trainer import AdversarialTrainer  # noqa: E402
+from wavegan.train.trainer import AdversarialTrainer  # noqa: E402
 
 TINY_MODEL = dict(dim=4)
 BATCH = 3
@@ -58,14 +58,14 @@ def make_inputs(path: str, loss: str) -> None:
 def tensorflow_step(trainer: AdversarialTrainer, inputs, noise: dict, num_classes: int) -> dict:
     import tensorflow as tf
 
-    from wavegan import trainer_tf
+    from wavegan.train import step_tf as trainer_tf
 
     logs = tf.function(lambda r, n: trainer_tf.iteration(trainer, r, n))(tf.constant(inputs["real"]), noise)
     return {**weights(trainer), **{f"log/{k}": np.asarray(v) for k, v in logs.items()}}
 
 
 def jax_step(trainer: AdversarialTrainer, inputs, noise: dict, num_classes: int) -> dict:
-    from wavegan import trainer_jax
+    from wavegan.train import step_jax as trainer_jax
 
     step = trainer_jax.make_step(trainer)
     labels = (inputs["labels"],) if num_classes else ()

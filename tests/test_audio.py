@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
-from wavegan import audio
+from wavegan.audio import files as audio
 from wavegan.errors import UserError
 
 RATE = 16000

@@ -10,8 +10,8 @@ from keras import ops
 
 from tests import audio_fixtures as fx
 from tests import helpers
-from wavegan import callbacks
-from wavegan.gan import wavegan_kind
+from wavegan.train import callbacks
+from wavegan.models.kind import wavegan_gan
 from wavegan.models import WaveGANGenerator
 
 
@@ -24,7 +24,7 @@ def test_summaries_render_g_z_on_batch_statistics_without_moving_the_averages(tm
     writer = tf.summary.create_file_writer(str(tmp_path))
     real = iter([np.zeros((4, 16384, 1), np.float32)])
     summaries = callbacks.AudioSummaries(writer, tf.Variable(7, dtype=tf.int64), 0, g, 100, real, 16000,
-                                         wavegan_kind())
+                                         wavegan_gan())
     summaries.on_train_begin()
     np.random.seed(0)
     summaries.write({"d_loss": 1.0})

@@ -1,9 +1,9 @@
-"""wavegan.callbacks: the progress line, and the acknowledgement of a signal during a step."""
+"""wavegan.train.callbacks: the progress line, and the acknowledgement of a signal during a step."""
 
 import numpy as np
 import pytest
 
-from wavegan import callbacks
+from wavegan.train import callbacks
 
 
 class FakeStep:

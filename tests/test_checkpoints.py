@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wavegan import checkpoints, losses
+from wavegan.train import checkpoints
+from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train.trainer import AdversarialTrainer
 
 
 def make_trainer(seed):
@@ -61,8 +62,8 @@ def test_checkpoint_names_follow_the_original_scopes(tmp_path):
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
-    from wavegan import callbacks as cbs
-    from wavegan.cli import report_user_errors
+    from wavegan.train import callbacks as cbs
+    from wavegan.cli.runner import report_user_errors
 
     trainer = make_trainer(0)
     manager = checkpoints.make_manager(str(tmp_path), generator=trainer.generator, discriminator=trainer.discriminator,
@@ -91,14 +92,14 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_checkpoint(tmp_path, 
 
 
 def test_keep_checkpoints_sets_how_many_are_kept(tmp_path):
-    from wavegan import training
+    from wavegan.train import adversarial as training
     from wavegan.config import TrainConfig
     from wavegan.errors import UserError
 
     trainer = AdversarialTrainer(WaveGANGenerator(dim=2), WaveGANDiscriminator(dim=2), latent_dim=100)
     trainer.compile(losses.make_optimizer("wgan-gp"), losses.make_optimizer("wgan-gp"), "wgan-gp")
     trainer.build_for_training((16384, 1))
-    manager = training.make_checkpoint(trainer, str(tmp_path), TrainConfig(keep_checkpoints=2).validate().keep_checkpoints)
+    manager = checkpoints.adversarial_manager(trainer, str(tmp_path), TrainConfig(keep_checkpoints=2).validate().keep_checkpoints)
     for step in (1, 2, 3):
         manager.save(checkpoint_number=step)
     assert [checkpoints.checkpoint_step(p) for p in manager.checkpoints] == [2, 3]

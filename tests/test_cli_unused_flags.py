@@ -1,4 +1,4 @@
-"""Shared flags a baseline does not use are refused in one sentence (wavegan/cli.py's declare_unused_flags),
+"""Shared flags a baseline does not use are refused in one sentence (wavegan/cli/flags.py's declare_unused_flags),
 and each baseline declares exactly the slicing flags its data path overrides."""
 
 import dataclasses
@@ -7,7 +7,8 @@ import pytest
 from absl import flags
 
 from framernn.config import UNUSED_SHARED_FLAGS as FRAMERNN_UNUSED
-from wavegan import cli
+from wavegan.cli import flags as cli
+from wavegan.cli import runner
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 from wavenet.config import UNUSED_SHARED_FLAGS as WAVENET_UNUSED
@@ -50,7 +51,7 @@ def test_report_user_errors_refuses_before_main_runs(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_unused", UNUSED)
     ran = []
     with pytest.raises(SystemExit) as e:
-        cli.report_user_errors(ran.append)(["prog"])
+        runner.report_user_errors(ran.append)(["prog"])
     assert e.value.code == 2 and not ran
     assert capsys.readouterr().err == "error: --data_pad_end does not apply to the WaveNet: it keeps every last piece; drop it.\n"
 

@@ -11,12 +11,18 @@ import tensorflow as tf
 
 from specgan.models import SpecGANDiscriminator, SpecGANGenerator
 from tests.audio_fixtures import write
-from wavegan import checkpoints, data, labels, losses, trainer_tf
-from wavegan.audio import AudioFileInfo
-from wavegan.config import DataConfig, RunConfig, TrainConfig, WaveGANConfig, save_run_config
+from wavegan.train import checkpoints
+from wavegan.audio import pipeline as data
+from wavegan.audio import labels
+from wavegan.train import losses
+from wavegan.train import step_tf as trainer_tf
+from wavegan.audio.files import AudioFileInfo
+from wavegan.config import DataConfig, RunConfig, TrainConfig, save_run_config
+from wavegan.models.config import WaveGANConfig
 from wavegan.errors import UserError
-from wavegan.models import LABEL_EMBED_DIM, WaveGANDiscriminator, WaveGANGenerator
-from wavegan.trainer import AdversarialTrainer
+from wavegan.layers import LABEL_EMBED_DIM
+from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavegan.train.trainer import AdversarialTrainer
 
 Z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
 
@@ -268,8 +274,8 @@ def test_labelled_pipeline_pairs_every_slice_with_its_file_class(tmp_path, monke
 # --- after training: the SavedModel, and the scripts end to end ----------------------------------------
 
 def test_saved_model_takes_a_label_beside_z(tmp_path):
-    from wavegan import export
-    from wavegan.gan import Renderer
+    from wavegan.serve import export
+    from wavegan.train.kind import Renderer
 
     g, _ = tiny_pair(3)
     out = export.export_generator(g, str(tmp_path / "saved"), {"latent_dim": 100, "classes": ["a", "b", "c"]},

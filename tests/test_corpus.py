@@ -8,7 +8,9 @@ import pytest
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
-from wavegan import audio, corpus, data
+from wavegan.audio import files as audio
+from wavegan.audio import corpus
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 
 RATE = 16000

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
-from wavegan import data
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 

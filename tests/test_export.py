@@ -8,8 +8,8 @@ import pytest
 import tensorflow as tf
 
 from wavegan.errors import UserError
-from wavegan.export import export_generator
-from wavegan.gan import Renderer
+from wavegan.serve.export import export_generator
+from wavegan.train.kind import Renderer
 from wavegan.models import WaveGANGenerator
 
 
@@ -65,7 +65,7 @@ def test_export_with_the_d64_layer_forms_equals_the_generator(tmp_path, monkeypa
     """The forms d = 64 takes (first layer per phase, second switching on the input size, last as col2im),
     forced onto a small generator: the SavedModel still computes the generator up to float rounding, on
     both sides of the second layer's switch."""
-    from wavegan import layers
+    from wavegan.layers import conv as layers
 
     monkeypatch.setattr(layers, "POLYPHASE_PER_PHASE_MIN_WEIGHTS", 0)
     monkeypatch.setattr(layers, "POLYPHASE_SWITCH_MIN_CHANNELS", 0)

@@ -1,7 +1,7 @@
 import numpy as np
 
 from eval import figures
-from wavegan import plots
+from wavegan.serve import plots
 
 
 def test_incept_curve_reads_each_step_once_in_order(tmp_path):

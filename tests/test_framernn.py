@@ -12,7 +12,7 @@ from framernn.config import FrameRNNConfig
 from framernn.data import make_dataset
 from framernn.models import FrameRNN
 from tests import audio_fixtures as fx
-from wavegan import data
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig, RunConfig, TrainConfig
 
 

@@ -1,10 +1,10 @@
-"""wavegan.generate's latents, without a model."""
+"""wavegan.serve.generate's latents, without a model."""
 
 import logging
 
 import numpy as np
 
-from wavegan import generate
+from wavegan.serve import generate
 
 
 def test_fixed_latents_follow_a_changed_count_and_say_so(tmp_path, caplog):

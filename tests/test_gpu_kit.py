@@ -48,7 +48,7 @@ def test_corpus_round_trip_is_lossless():
 
 def test_training_examples_match_the_tf_data_pipeline(tmp_path):
     """The kit's numpy feed sees what `--data_first_slice --data_pad_end` (peak-normalised) gives the trainer."""
-    from wavegan import data
+    from wavegan.audio import pipeline as data
     from wavegan.config import DataConfig
 
     rng = np.random.default_rng(1)

@@ -42,7 +42,7 @@ def test_jax_side_imports_no_tensorflow():
     """What a JAX-only machine runs (issue 18's kit): models, losses, trainer, JAX step, precision choice."""
     code = ("import sys; from wavegan import trainer_jax, models, losses, config, precision; "
             "from specgan import models as specgan_models; "
-            "from wavegan.trainer import AdversarialTrainer; "
+            "from wavegan.train.trainer import AdversarialTrainer; "
             "trainer = AdversarialTrainer(models.WaveGANGenerator(dim=2), models.WaveGANDiscriminator(dim=2), "
             "latent_dim=100); "
             "precision.choose_precision(cpu_flags=set(), gpu_capabilities=[]); "
@@ -58,7 +58,7 @@ def test_checkpoints_resume_across_backends_value_for_value(tmp_path):
     sys.path.insert(0, os.path.join(helpers.REPO, "tests"))
     from jax_checkpoint_run import parts, tiny_trainer, values
 
-    from wavegan import checkpoints
+    from wavegan.train import checkpoints
 
     trainer = tiny_trainer()
     rng = np.random.default_rng(0)

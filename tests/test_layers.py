@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from wavegan import layers as wavegan_layers
+from wavegan.layers import conv
 from wavegan.layers import (PhaseShuffle, PolyphaseConv1DTranspose, StridedConv1D, StridedConv1DTranspose, inference_form,
                             leaky_relu, leaky_relu_mask, polyphase_rows, with_dtype)
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
@@ -317,7 +318,7 @@ def test_training_forms_picked_for_the_paper_sizes():
 def test_training_forms_keep_the_weights_and_the_config(monkeypatch):
     d = WaveGANDiscriminator(dim=4)
     d.build((None, 16384, 1))
-    monkeypatch.setattr(wavegan_layers, "training_conv_form", lambda *args: "direct")
+    monkeypatch.setattr(conv, "training_conv_form", lambda *args: "direct")
     direct = WaveGANDiscriminator(dim=4)
     direct.build((None, 16384, 1))
     assert [c.computed_form for c in direct.downconvs] == ["direct"] * 5

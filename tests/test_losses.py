@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from wavegan import losses
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train import losses
+from wavegan.train.trainer import AdversarialTrainer
 
 REAL = np.array([0.5, -1.0, 2.0, 0.1], np.float32)
 FAKE = np.array([-0.3, 0.7, 1.2, -2.5], np.float32)

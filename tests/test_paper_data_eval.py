@@ -13,7 +13,7 @@ from keras import ops
 
 from tests import audio_fixtures as fx
 from tests import paper_reference as ref
-from wavegan import data
+from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 
 S = 16384

@@ -11,8 +11,8 @@ import pytest
 from keras import ops
 
 from tests import paper_reference as ref
-from wavegan.config import WaveGANConfig
-from wavegan.export import quantize_int16
+from wavegan.models.config import WaveGANConfig
+from wavegan.audio.pcm import quantize_int16
 from wavegan.layers import PhaseShuffle
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 
@@ -97,7 +97,7 @@ def test_flag_defaults_are_the_originals():
                "wavegan_genr_pp": False, "wavegan_genr_pp_len": 512, "wavegan_disc_phaseshuffle": 2}
     specgan = {"specgan_latent_dim": 100, "specgan_kernel_len": 5, "specgan_dim": 64, "specgan_batchnorm": False,
                "specgan_disc_nupdates": 5, "specgan_loss": "wgan-gp", "specgan_genr_upsample": "zeros", "specgan_ngl": 16}
-    defaults = flag_defaults("wavegan/cli.py", "train_wavegan.py", "train_specgan.py")
+    defaults = flag_defaults("wavegan/cli/flags.py", "train_wavegan.py", "train_specgan.py")
     for name, value in {**spec, **wavegan, **specgan}.items():
         assert defaults.get(name, "missing") == value, name
     assert defaults["data_normalize"] is True
@@ -205,7 +205,7 @@ def test_post_processing_filter_is_a_512_tap_same_fir_without_bias_or_activation
 
 def test_latents_and_output_range():
     """z ~ U(−1, 1)¹⁰⁰ (SPEC §3.1); G(z) in [−1, 1] through the tanh; int16 = x·32767 clipped, truncated."""
-    from wavegan.trainer import AdversarialTrainer
+    from wavegan.train.trainer import AdversarialTrainer
 
     trainer = AdversarialTrainer(WaveGANGenerator(dim=DIM), WaveGANDiscriminator(dim=DIM), latent_dim=100, seed=0)
     z = ops.convert_to_numpy(trainer.sample_latents(20000))

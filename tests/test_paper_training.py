@@ -14,9 +14,9 @@ import tensorflow as tf
 from keras import ops
 
 from tests import paper_reference as ref
-from wavegan import losses
+from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train.trainer import AdversarialTrainer
 
 DIM, BATCH, LATENT = 2, 4, 100
 

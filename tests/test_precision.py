@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wavegan import losses
+from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-from wavegan.trainer import AdversarialTrainer
+from wavegan.models.config import WaveGANConfig
+from wavegan.train.trainer import AdversarialTrainer
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_each_precision_trains_with_finite_losses(policy):
     assert out.dtype == "float32" and d(out).dtype == "float32"
 
 
-# ------------------------------------------------------------------ --train_precision auto (wavegan/precision.py)
+# ------------------------------------------------------------------ --train_precision auto (wavegan/train/precision.py)
 
 XEON_FLAGS = set("fpu sse2 avx2 avx512f avx512bw avx512_vnni avx512_bf16 amx_bf16 amx_tile".split())
 ZEN5_FLAGS = set("fpu sse2 avx2 avx512f avx512bw avx512_bf16".split())
@@ -50,7 +51,7 @@ def never_called():
 
 
 def test_auto_picks_bf16_on_gpus_with_bf16_tensor_cores_without_probing():
-    from wavegan.precision import choose_precision
+    from wavegan.train.precision import choose_precision
 
     assert choose_precision(OLD_FLAGS, [(8, 0)], never_called).precision == "mixed_bfloat16"
     assert choose_precision(OLD_FLAGS, [(9, 0), (8, 6)], never_called).precision == "mixed_bfloat16"
@@ -61,7 +62,7 @@ def test_auto_picks_bf16_on_gpus_with_bf16_tensor_cores_without_probing():
 
 
 def test_auto_on_cpus_needs_bf16_instructions_and_a_measured_gain():
-    from wavegan.precision import choose_precision
+    from wavegan.train.precision import choose_precision
 
     plain = choose_precision(OLD_FLAGS, [], never_called)
     assert plain.precision == "float32" and "no bf16 instructions" in plain.reason
@@ -74,7 +75,7 @@ def test_auto_on_cpus_needs_bf16_instructions_and_a_measured_gain():
 
 
 def test_float32_hint_only_where_bf16_is_likely_much_faster():
-    from wavegan.precision import float32_hint
+    from wavegan.train.precision import float32_hint
 
     assert "tensor cores" in float32_hint(OLD_FLAGS, [(8, 0)])
     assert "AMX-BF16" in float32_hint(XEON_FLAGS, [])
@@ -83,7 +84,7 @@ def test_float32_hint_only_where_bf16_is_likely_much_faster():
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
-    from wavegan.precision import read_cpu_flags
+    from wavegan.train.precision import read_cpu_flags
 
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: fpu avx512_bf16 amx_bf16\n\n"
@@ -93,7 +94,7 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 
 
 def test_probe_compares_the_two_policies_and_restores_the_global_one():
-    from wavegan.precision import probe_speedup
+    from wavegan.train.precision import probe_speedup
 
     seen = []
 
@@ -107,15 +108,18 @@ def test_probe_compares_the_two_policies_and_restores_the_global_one():
 
 
 def test_auto_resolves_before_the_models_are_built_and_says_which(monkeypatch):
-    from wavegan import config, gan, precision, training
+    from wavegan import config
+    from wavegan.models.kind import wavegan_gan
+    from wavegan.train import precision
+    from wavegan.train import adversarial as training
 
     monkeypatch.setattr(precision, "read_cpu_flags", lambda: ZEN5_FLAGS)
     monkeypatch.setattr(precision, "gpu_capabilities", lambda: [])
     monkeypatch.setattr(precision, "probe_speedup", lambda build, inputs: 1.9)
-    run = config.RunConfig("wavegan", config.DataConfig(), config.WaveGANConfig(dim=2),
+    run = config.RunConfig("wavegan", config.DataConfig(), WaveGANConfig(dim=2),
                            config.TrainConfig(precision="auto").validate())
     lines = []
-    resolved = training.resolve_precision(run, gan.wavegan_kind(), lines.append)
+    resolved = training.resolve_precision(run, wavegan_gan(), lines.append)
     assert resolved.train.precision == "mixed_bfloat16" and run.train.precision == "auto"
     assert lines == ["--train_precision auto: mixed_bfloat16, as this CPU has avx512_bf16 and bf16 measured "
                      "1.90× faster."]
@@ -125,7 +129,8 @@ def test_auto_resolves_before_the_models_are_built_and_says_which(monkeypatch):
                                            (dict(jit="off"), "--train_jit off"),
                                            (dict(precision="mixed_float16"), "mixed_float16")])
 def test_tensorflow_only_settings_are_refused_in_one_sentence_on_jax(monkeypatch, setting, flag):
-    from wavegan import config, training
+    from wavegan import config
+    from wavegan.train import adversarial as training
     from wavegan.errors import UserError
 
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
@@ -137,12 +142,15 @@ def test_tensorflow_only_settings_are_refused_in_one_sentence_on_jax(monkeypatch
 
 def test_auto_does_not_probe_per_replica(monkeypatch):
     """Replicas each probing their own machine could pick different precisions: with several, no probe."""
-    from wavegan import config, gan, precision, training
+    from wavegan import config
+    from wavegan.models.kind import wavegan_gan
+    from wavegan.train import precision
+    from wavegan.train import adversarial as training
 
     monkeypatch.setattr(precision, "read_cpu_flags", lambda: ZEN5_FLAGS)
     monkeypatch.setattr(precision, "gpu_capabilities", lambda: [])
     monkeypatch.setattr(precision, "probe_speedup", lambda build, inputs: never_called())
-    run = config.RunConfig("wavegan", config.DataConfig(), config.WaveGANConfig(dim=2),
+    run = config.RunConfig("wavegan", config.DataConfig(), WaveGANConfig(dim=2),
                            config.TrainConfig(precision="auto").validate())
-    resolved = training.resolve_precision(run, gan.wavegan_kind(), lambda line: None, replicas=2)
+    resolved = training.resolve_precision(run, wavegan_gan(), lambda line: None, replicas=2)
     assert resolved.train.precision == "float32"

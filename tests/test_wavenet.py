@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from wavegan import categories, mulaw
+from wavegan.audio import categories
+from wavegan.audio import mulaw
 from wavegan.errors import UserError
 from wavenet import generation
 from wavenet.data import pieces, trim_silence

@@ -19,9 +19,11 @@ import tensorflow as tf
 
 from tests import helpers
 from tests.helpers import TINY
-from wavegan import export, web_export
+from wavegan.serve import export
+from wavegan.serve import web as web_export
 from wavegan.errors import UserError
-from wavegan.gan import Renderer, wavegan_kind
+from wavegan.models.kind import wavegan_gan
+from wavegan.train.kind import Renderer
 from wavegan.models import WaveGANGenerator
 
 CHROMIUM = "/usr/bin/chromium"

@@ -27,9 +27,9 @@ def equivalence(options: dict) -> dict:
     the largest differences of the updated weights and of the logged losses."""
     import numpy as np
 
-    from wavegan import losses
+    from wavegan.train import losses
     from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-    from wavegan.trainer import AdversarialTrainer
+    from wavegan.train.trainer import AdversarialTrainer
 
     batch, nupdates, loss = options.get("batch", 4), options.get("nupdates", 2), options.get("loss", "wgan-gp")
     shuffle, dim = options.get("phaseshuffle", 2), options.get("dim", 4)

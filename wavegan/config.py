@@ -1,23 +1,26 @@
 """Plain dataclasses for everything a run is built from, saved as JSON in the train dir.
 
-Flags → these configs → `config.json`, so later modes (and resumed runs) rebuild the same model.
+A script's flag values → these configs (`data_config`, `train_config`, and each model kind's `make_run`) →
+`config.json`, so later modes (and resumed runs) rebuild the same model. The model section's class comes
+from the run's model kind (wavegan.registry).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
+import logging
 import os
 from typing import Any
 
+from wavegan import registry
 from wavegan.errors import UserError
 
 SLICE_LENS = (16384, 32768, 65536)
 LOSSES = ("dcgan", "lsgan", "wgan", "wgan-gp")
 UPSAMPLES = ("zeros", "nn")
 CONFIG_FILE = "config.json"
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/precision.py
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/train/precision.py
 STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
 LABEL_MODES = ("", "folder", "prefix")
 
@@ -38,8 +41,8 @@ class DataConfig:
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
     cache: str = ""  # "" off, "memory", or a file prefix for tf.data's on-disk cache
-    prepared: str = ""  # folder of the prepared corpus (wavegan/corpus.py), "" off
-    # Label conditioning (wavegan/labels.py): "" off, "folder" or "prefix"; the class names found at the
+    prepared: str = ""  # folder of the prepared corpus (wavegan/audio/corpus.py), "" off
+    # Label conditioning (wavegan/audio/labels.py): "" off, "folder" or "prefix"; the class names found at the
     # first train run, in index order. A run with classes has conditional models.
     labels: str = ""
     classes: list[str] = dataclasses.field(default_factory=list)
@@ -90,45 +93,6 @@ def validate_gan_config(cfg: Any, prefix: str, upsamples: tuple[str, ...]) -> No
 
 
 @dataclasses.dataclass
-class WaveGANConfig:
-    """Model and adversarial-loss settings (SPEC §2.1 "WaveGAN", §3, §5)."""
-
-    latent_dim: int = 100
-    kernel_len: int = 25
-    dim: int = 64
-    batchnorm: bool = False
-    disc_nupdates: int = 5
-    loss: str = "wgan-gp"
-    genr_upsample: str = "zeros"
-    genr_pp: bool = False
-    genr_pp_len: int = 512
-    disc_phaseshuffle: int = 2
-
-    def validate(self) -> "WaveGANConfig":
-        validate_gan_config(self, "wavegan", UPSAMPLES)
-        if self.genr_pp_len < 1:
-            raise UserError(f"--wavegan_genr_pp_len must be at least 1, not {self.genr_pp_len}.")
-        if self.disc_phaseshuffle < 0:
-            raise UserError(f"--wavegan_disc_phaseshuffle must be 0 (off) or more, not {self.disc_phaseshuffle}.")
-        return self
-
-    def generator_kwargs(self, data: DataConfig) -> dict[str, Any]:
-        return dict(latent_dim=self.latent_dim, slice_len=data.slice_len, num_channels=data.num_channels,
-                    dim=self.dim, kernel_len=self.kernel_len, upsample=self.genr_upsample,
-                    batchnorm=self.batchnorm, post_proc_filter=self.genr_pp, post_proc_len=self.genr_pp_len,
-                    **class_kwargs(data))
-
-    def discriminator_kwargs(self, data: DataConfig) -> dict[str, Any]:
-        return dict(slice_len=data.slice_len, num_channels=data.num_channels, dim=self.dim,
-                    kernel_len=self.kernel_len, batchnorm=self.batchnorm,
-                    phaseshuffle_rad=self.disc_phaseshuffle, **class_kwargs(data))
-
-
-# model_type → its model config class; specgan/config.py adds SpecGAN's.
-MODEL_CONFIGS: dict[str, type] = {"wavegan": WaveGANConfig}
-
-
-@dataclasses.dataclass
 class TrainConfig:
     """How long and how often (SPEC §2.1 "Train"); max_steps None runs until killed, as the original."""
 
@@ -164,7 +128,7 @@ class RunConfig:
 
     model_type: str
     data: DataConfig
-    model: WaveGANConfig
+    model: Any  # the model kind's config_class
     train: TrainConfig
 
     def to_json(self) -> str:
@@ -172,14 +136,7 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
-        model_cls = MODEL_CONFIGS.get(d["model_type"])
-        if model_cls is None and d["model_type"] in ("specgan", "wavenet", "framernn"):
-            # Its config registers itself on import; a tool that only imported wavegan (eval.score
-            # --model, backup.py) still has to read the run.
-            importlib.import_module(f"{d['model_type']}.config")
-            model_cls = MODEL_CONFIGS.get(d["model_type"])
-        if model_cls is None:
-            raise UserError(f"This train dir holds a {d['model_type']} run: use train_{d['model_type']}.py.")
+        model_cls = registry.get(d["model_type"]).config_class
         return cls(model_type=d["model_type"], data=DataConfig(**d["data"]),
                    model=model_cls(**d["model"]), train=TrainConfig(**d["train"]))
 
@@ -258,3 +215,55 @@ def write_text_atomically(path: str, text: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def model_type_of(source: str) -> str | None:
+    """The model_type in the config.json of a train dir (or of a checkpoint prefix's folder); None without one."""
+    folder = source if os.path.isdir(source) else os.path.dirname(source)
+    path = os.path.join(folder, CONFIG_FILE)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f).get("model_type")
+
+
+def kind_of_run(source: str) -> registry.ModelKind:
+    """The model kind of the run in a train dir (or the run a checkpoint prefix belongs to)."""
+    model_type = model_type_of(source)
+    if model_type is None:
+        folder = source if os.path.isdir(source) else os.path.dirname(source)
+        raise UserError(f"{os.path.join(folder, CONFIG_FILE)} does not exist: run the train mode in {folder} first.")
+    return registry.get(model_type)
+
+
+# The corpus a run trains on when no --data_dir is given: drum one-shots, shorter than one slice.
+BUNDLED_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "drums")
+
+
+def data_config(settings: Any, slice_and_channels: bool = True) -> DataConfig:
+    """The "Data" flags' values → DataConfig; without `slice_and_channels` (SpecGAN, the baselines, which have
+    no such flags) the slice is 16384 samples of one channel. No data_dir: the bundled drum corpus."""
+    cfg = DataConfig(
+        data_dir=settings.data_dir, sample_rate=settings.data_sample_rate,
+        slice_len=settings.data_slice_len if slice_and_channels else 16384,
+        num_channels=settings.data_num_channels if slice_and_channels else 1,
+        overlap_ratio=settings.data_overlap_ratio, first_slice=settings.data_first_slice,
+        pad_end=settings.data_pad_end, normalize=settings.data_normalize, fast_wav=settings.data_fast_wav,
+        prefetch_gpu_num=settings.data_prefetch_gpu_num, cache=settings.data_cache, prepared=settings.data_prepared,
+        labels=settings.data_labels or "")
+    if cfg.data_dir is None:
+        # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
+        logging.getLogger("wavegan").info(
+            "No --data_dir given: training on the bundled drum corpus %s with --data_first_slice --data_pad_end.",
+            BUNDLED_CORPUS)
+        cfg = dataclasses.replace(cfg, data_dir=BUNDLED_CORPUS, first_slice=True, pad_end=True)
+    return cfg.resolved()
+
+
+def train_config(settings: Any) -> TrainConfig:
+    """The "Train" flags' values → TrainConfig."""
+    return TrainConfig(batch_size=settings.train_batch_size, save_secs=settings.train_save_secs,
+                       summary_secs=settings.train_summary_secs, max_steps=settings.train_max_steps,
+                       keep_checkpoints=settings.train_keep_checkpoints,
+                       jit=settings.train_jit, precision=settings.train_precision,
+                       strategy=settings.train_strategy, label_balance=settings.train_label_balance).validate()

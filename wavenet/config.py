@@ -8,7 +8,6 @@ import json
 import os
 from typing import Any
 
-from wavegan.config import MODEL_CONFIGS
 from wavegan.errors import UserError
 
 DEFAULT_PARAMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wavenet_params.json")
@@ -16,7 +15,7 @@ PARAM_KEYS = ("filter_width", "sample_rate", "dilations", "residual_channels", "
               "quantization_channels", "skip_channels", "use_biases", "scalar_input", "initial_filter_width")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 GC_SOURCES = ("prefix", "folder", "vctk")
-# Shared flags (wavegan/cli.py) whose settings the WaveNet never reads: wavenet/data.py cuts every file into
+# Shared flags (wavegan/cli/flags.py) whose settings the WaveNet never reads: wavenet/data.py cuts every file into
 # its own pieces (piece_config overrides the slicing fields). train_wavenet.py refuses them.
 UNUSED_SHARED_FLAGS = {
     "data_overlap_ratio": "its training pieces never overlap, each starting --wavenet_sample_size samples after "
@@ -108,6 +107,3 @@ def read_params(path: str) -> dict[str, Any]:
     if unknown:
         raise UserError(f"--wavenet_params {path} has unknown keys {unknown}: the keys are {list(PARAM_KEYS)}.")
     return params
-
-
-MODEL_CONFIGS["wavenet"] = WaveNetConfig

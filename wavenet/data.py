@@ -1,4 +1,4 @@
-"""The WaveNet's pieces (BASELINES.md §5) on top of the shared pipeline (wavegan/data.py).
+"""The WaveNet's pieces (BASELINES.md §5) on top of the shared pipeline (wavegan/audio/pipeline.py).
 
 Per file: silence trimmed by frame RMS, left-padded with receptive_field zeros, cut into pieces of
 receptive_field + sample_size samples advancing by sample_size (so every real sample is a target
@@ -15,8 +15,10 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from wavegan import categories, data, mulaw
-from wavegan.audio import AudioFileInfo
+from wavegan.audio import categories
+from wavegan.audio import pipeline as data
+from wavegan.audio import mulaw
+from wavegan.audio.files import AudioFileInfo
 from wavegan.config import DataConfig
 
 TRIM_FRAME, TRIM_HOP = 2048, 512

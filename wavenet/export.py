@@ -18,8 +18,9 @@ import os
 import keras
 import tensorflow as tf
 
-from wavegan import mulaw
-from wavegan.export import quantize_int16, write_archive
+from wavegan.audio import mulaw
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.export import write_archive
 from wavenet.fast_generation import GraphFastGenerator
 
 INFO_FILE = "wavenet.json"

@@ -14,7 +14,8 @@ import numpy as np
 import tensorflow as tf
 import threadpoolctl
 
-from wavegan import audio, mulaw
+from wavegan.audio import files as audio
+from wavegan.audio import mulaw
 from wavegan.errors import UserError
 from wavenet.data import trim_silence
 from wavenet.fast_generation import FastGenerator

@@ -13,7 +13,7 @@ from typing import Sequence
 import keras
 from keras import ops
 
-from wavegan import mulaw
+from wavegan.audio import mulaw
 
 
 def causal_conv(x, kernel, dilation: int):

@@ -10,11 +10,14 @@ from typing import Callable
 import keras
 import numpy as np
 
-from wavegan import categories, data, mulaw, supervised
+from wavegan.audio import categories
+from wavegan.audio import pipeline as data
+from wavegan.audio import mulaw
+from wavegan.train import checkpoints, supervised
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
-from wavegan.export import quantize_int16
-from wavegan.generate import numbered_wav_writer
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.generate import numbered_wav_writer
 from wavenet import generation
 from wavenet.config import WaveNetConfig
 from wavenet.data import make_dataset, piece_config
@@ -36,7 +39,7 @@ def make_optimizer(cfg: WaveNetConfig) -> keras.optimizers.Optimizer:
     return keras.optimizers.RMSprop(cfg.learning_rate, rho=0.9, momentum=cfg.momentum, epsilon=1e-5)
 
 
-def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print) -> int:
+def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print, on_start=None) -> int:
     from wavegan import config
 
     run.data = piece_config(run.data, run.model.receptive_field, run.model.sample_size)
@@ -58,12 +61,12 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     # The last block's residual output feeds nothing, as in the original (§2.3): not worth a warning.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['wavenet/layer\d+/dense'")
-    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), loss, dataset, print_fn)
+    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), loss, dataset, print_fn, on_start)
 
 
 def open_model(source: str, checkpoint: str | None = None):
     """(model, run, step, checkpoint) from a train dir or a checkpoint prefix inside one."""
-    return supervised.load_model(source, build_model, "wavenet", checkpoint)
+    return checkpoints.load_model(source, build_model, "wavenet", checkpoint)
 
 
 def category_ids(run: RunConfig, n: int, category: str | None) -> np.ndarray | None:

@@ -15,9 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
-from wavegan import audio, categories
+from wavegan.audio import files as audio
+from wavegan.audio import categories
 from wavegan.config import DataConfig, RunConfig
-from wavegan.data import expected_slices_per_epoch
+from wavegan.audio.pipeline import expected_slices_per_epoch
 from wavegan.errors import UserError
 
 log = logging.getLogger("wavegan")

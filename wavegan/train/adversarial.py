@@ -1,15 +1,15 @@
-"""The train mode: models + pipeline + trainer + checkpoints + summaries, driven by fit().
+"""The GANs' train mode: models + pipeline + trainer + checkpoints + summaries, driven by fit().
 
 Resuming is automatic: the newest `model.ckpt-<step>` in the train dir restores both models, both
-optimisers (slots and iteration counts) and so the step. SpecGAN reuses `train` with its own
-`GanKind` (models, spectrogram transform, Griffin-Lim rendering).
+optimisers (slots and iteration counts) and so the step. Both GANs train here, each through its own
+`GanKind` (models, what the critic sees, how output becomes audio). The export at every checkpoint is
+the caller's (`exporter`): this layer sits below the serving code and imports none of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 from typing import Callable, Sequence
 
@@ -17,44 +17,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from wavegan import callbacks as cbs
-from wavegan import checkpoints, data, distribute, export, labels, losses, precision
-from wavegan.audio import AudioFileInfo
+from wavegan import config
+from wavegan.audio import labels
+from wavegan.audio import pipeline as data
+from wavegan.audio.files import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
-from wavegan.gan import GanKind
-from wavegan.trainer import AdversarialTrainer
+from wavegan.train import callbacks as cbs
+from wavegan.train import checkpoints, distribute, loop, losses, precision
+from wavegan.train.kind import GanKind
+from wavegan.train.trainer import AdversarialTrainer
+
+# (generator, run, kind) → what to call with (checkpoint prefix, step) after each save (the SavedModel
+# refresh); it may have a `wait()` that the end of training calls.
+Exporter = Callable[[keras.Model, RunConfig, GanKind], Callable[[str, int], None]]
 
 log = logging.getLogger("wavegan")
 
-STEPS_PER_FIT_EPOCH = 100  # fit() epochs are only bookkeeping here; the data never runs out
 SUMMARY_SHUFFLE_BUFFER = 256
 PROBE_MAX_BATCH = 16  # --train_precision auto's probe: the run's batch up to this, ~a second at d=64 on a CPU
-
-
-def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind,
-                      precision: str = "float32") -> str:
-    """Exports the generator with wavegan.json recording what a user of the SavedModel needs to know,
-    including the default of every extra signature input (SpecGAN: ngl)."""
-    info = {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
-            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
-    info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
-    if run.data.classes:  # the SavedModel's signatures then take a `label` beside z
-        info["classes"] = list(run.data.classes)
-    return export.export_generator(generator, export_dir, info, kind.renderer, precision=precision)
-
-
-def describe_parameters(model: keras.Model, print_fn: Callable[[str], None] = print) -> int:
-    """Prints every trainable variable with its shape and size, then the total (as the original)."""
-    total = 0
-    print_fn("-" * 80)
-    print_fn(f"{model.name} vars")
-    for var in model.trainable_variables:
-        count = int(np.prod(var.shape))
-        total += count
-        print_fn(f"{var.path} ({', '.join(map(str, var.shape))}): {count:,}")
-    print_fn(f"Total params: {total:,} ({total * 4 / 1024 / 1024:.2f} MB)")
-    return total
 
 
 def make_strategy(train: TrainConfig) -> tf.distribute.Strategy:
@@ -75,27 +56,6 @@ def make_strategy(train: TrainConfig) -> tf.distribute.Strategy:
         raise UserError("--train_precision mixed_float16 needs loss scaling, which the JAX train step lacks: "
                         "use float32, mixed_bfloat16 or auto with KERAS_BACKEND=jax.")
     return tf.distribute.get_strategy()
-
-
-def resolve_jit(setting: str) -> bool:
-    """`auto` compiles with XLA only where a GPU is visible: on CPU XLA makes this model 4–55× slower."""
-    if setting == "auto":
-        return bool(tf.config.list_physical_devices("GPU"))
-    return setting == "on"
-
-
-def make_checkpoint(trainer: AdversarialTrainer, train_dir: str,
-                    keep: int = checkpoints.CHECKPOINTS_KEPT) -> tf.train.CheckpointManager:
-    return checkpoints.make_manager(train_dir, keep, generator=trainer.generator, discriminator=trainer.discriminator,
-                                    g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
-
-
-def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
-    """Restores the newest checkpoint, if any, insisting that every variable of the run is found in it."""
-    latest = manager.latest_checkpoint
-    if latest:
-        manager.checkpoint.restore(latest).assert_existing_objects_matched()
-    return latest
 
 
 def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], None] = print,
@@ -122,15 +82,36 @@ def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], N
     return dataclasses.replace(run, train=dataclasses.replace(run.train, precision=choice.precision))
 
 
+def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKind],
+              on_start: Callable[[RunConfig, bool], None] | None = None, exporter: Exporter | None = None,
+              print_fn: Callable[[str], None] = print) -> int:
+    """The train mode of both GANs: strategy, classes, files, then `train`.
+
+    `make_kind(chief)` builds the GanKind without writing anything; `on_start(run, chief)` writes the run's
+    settings once training really starts (so a failed start, or a run with nothing to do, leaves none).
+    """
+    # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
+    strategy = make_strategy(run.train)
+    chief = distribute.is_chief(strategy)
+    run = labels.with_classes(run)  # --data_labels: the classes, listed, saved and checked on resume
+    config.check_run_config(train_dir, run)
+    kind = make_kind(chief)
+    files = data.prepare_files(run.data, run.train.batch_size)
+    if run.data.classes:
+        files = labels.usable_files(files, run.data)
+    return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter,
+                 on_start=None if on_start is None else lambda: on_start(run, chief))
+
+
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None,
-          on_start: Callable[[], None] | None = None) -> int:
+          on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
 
     `on_start` runs once everything is ready and a step is about to be taken (the train mode writes
     the run's settings there, so a failed start or a run with nothing to do leaves none behind).
 
-    Under `strategy` (see wavegan.distribute) the models and optimisers are mirrored on its replicas,
+    Under `strategy` (see wavegan.train.distribute) the models and optimisers are mirrored on its replicas,
     every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
     the export.
     """
@@ -142,14 +123,14 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
     try:
-        return _train(train_dir, run, files, kind, print_fn, strategy, on_start)
+        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
            print_fn: Callable[[str], None], strategy: tf.distribute.Strategy,
-           on_start: Callable[[], None] | None = None) -> int:
+           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
     chief = distribute.is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if run.train.batch_size % replicas:
@@ -164,48 +145,37 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         if run.train.precision == "mixed_float16":
             g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
                                         keras.optimizers.LossScaleOptimizer(d_optimizer))
-        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=resolve_jit(run.train.jit))
+        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=loop.resolve_jit(run.train.jit))
         trainer.build_for_training(kind.critic_input_shape(run))
     if replicas > 1:
         print_fn(f"Training on {distribute.describe(strategy)}: {run.train.batch_size // replicas} examples "
                  f"per replica, {run.train.batch_size} per step.")
-    describe_parameters(generator, print_fn)
-    describe_parameters(discriminator, print_fn)
+    loop.describe_parameters(generator, print_fn)
+    loop.describe_parameters(discriminator, print_fn)
 
-    manager = make_checkpoint(trainer, train_dir, run.train.keep_checkpoints)
+    manager = checkpoints.adversarial_manager(trainer, train_dir, run.train.keep_checkpoints)
     if chief:
         for path in checkpoints.remove_partial_saves(train_dir):
             log.info("Removed %s, left by a save that was interrupted.", path)
     with strategy.scope():
-        resumed = restore_latest(manager)
+        resumed = checkpoints.restore_latest(manager)
     step = trainer.step
     distribute.agreed_step(strategy, step)
     if resumed:
         print_fn(f"Resumed from {resumed} at step {int(step.numpy())}")
+    start = int(step.numpy())
     max_steps = run.train.max_steps
-    remaining = None if max_steps is None else max_steps - int(step.numpy())
-    if remaining is not None and remaining <= 0:
-        print_fn(f"Already at step {int(step.numpy())} >= --train_max_steps {max_steps}: nothing to do.")
-        return int(step.numpy())
+    remaining = loop.remaining_steps(start, max_steps, print_fn)
+    if remaining == 0:
+        return start
 
     batch = run.train.batch_size
     file_labels = labels.file_label_ids(files, run.data) if run.data.classes else None
     dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input,
                                       labels=file_labels, balance=run.train.label_balance)
-    export_dir = os.path.join(train_dir, export.EXPORT_SUBDIR)
+    on_saved = exporter(generator, run, kind) if exporter is not None and chief else None
 
-    def refresh_export(path: str, saved_step: int) -> None:
-        log.info("Exported step %d to %s", saved_step, export_checkpoint(generator, run, saved_step, export_dir, kind))
-
-    if keras.backend.backend() != "tensorflow":
-        refresh_export = export.SubprocessExporter(train_dir, export_dir)
-
-    callbacks = [
-        cbs.NanGuard(step),  # first: nothing after it may save a diverged state
-        cbs.StopOnSignal(print_fn),
-        cbs.Progress(step, print_fn=print_fn, examples_per_step=run.train.batch_size * run.model.disc_nupdates,
-                     max_steps=max_steps),
-    ]
+    callbacks = loop.guard_callbacks(step, print_fn, max_steps)
     if chief:  # the other workers train the same weights and write nothing
         writer = tf.summary.create_file_writer(train_dir)
         # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
@@ -213,25 +183,17 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER,
                                                 labels=file_labels)
         summary_real = data.batch_dataset(summary_examples, batch).as_numpy_iterator()
-        callbacks[2:2] = [
-            cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=refresh_export),
+        callbacks += [
+            cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=on_saved),
             cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
                                summary_real, run.data.sample_rate, kind, classes=run.data.classes)]
-    if max_steps is not None:
-        callbacks.insert(1, cbs.StopAtStep(step, max_steps))
-    steps_per_epoch = STEPS_PER_FIT_EPOCH if remaining is None else min(STEPS_PER_FIT_EPOCH, remaining)
-    epochs = 10**9 if remaining is None else math.ceil(remaining / steps_per_epoch)
-    start = int(step.numpy())
+    callbacks.append(cbs.Progress(step, print_fn=print_fn, max_steps=max_steps,
+                                  examples_per_step=run.train.batch_size * run.model.disc_nupdates))
     if on_start is not None:
         on_start()
-    print_fn("Training has started. Stop it with Ctrl-C or kill; rerun the same command to resume.")
     try:
-        trainer.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-                    verbose=0, shuffle=False)
+        loop.fit(trainer, dataset, remaining, callbacks, print_fn)
     finally:
-        if isinstance(refresh_export, export.SubprocessExporter):
-            refresh_export.wait()
-    if int(step.numpy()) == start:
-        raise UserError("The data ran out before one step: none of the files could be decoded "
-                        "(see the warnings above); check the files under --data_dir.")
-    return int(step.numpy())
+        if hasattr(on_saved, "wait"):  # an export still running in another process
+            on_saved.wait()
+    return loop.check_stepped(start, int(step.numpy()))

@@ -18,11 +18,13 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
-from wavegan import checkpoints, plots
+from wavegan.train import checkpoints
+from wavegan.serve import plots
 from wavegan.config import RunConfig, load_run_config
-from wavegan.export import flatten_clips, quantize_int16
-from wavegan.gan import GanKind
-from wavegan.generate import fixed_latents
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.export import flatten_clips
+from wavegan.train.kind import GanKind
+from wavegan.serve.generate import fixed_latents
 
 PREVIEW_DIR = "preview"
 

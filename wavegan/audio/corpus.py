@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import tensorflow as tf
 
-from wavegan import audio
+from wavegan.audio import files as audio
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 

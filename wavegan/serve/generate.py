@@ -18,12 +18,13 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
-from wavegan import checkpoints
-from wavegan.config import CONFIG_FILE
-from wavegan.labels import parse_label
+from wavegan.train import checkpoints
+from wavegan.config import CONFIG_FILE, kind_of_run
+from wavegan.audio.labels import parse_label
 from wavegan.errors import UserError
-from wavegan.export import INFO_FILE, quantize_int16, read_export_info
-from wavegan.gan import GanKind
+from wavegan.audio.pcm import quantize_int16
+from wavegan.serve.export import INFO_FILE, read_export_info
+from wavegan.train.kind import GanKind
 
 log = logging.getLogger("wavegan")
 
@@ -41,6 +42,15 @@ class Generator:
     step: int
     source: str
     classes: list[str] = dataclasses.field(default_factory=list)
+
+
+def gan_of_run(source: str):
+    """The GanKind of the run a train dir or checkpoint prefix belongs to, whichever GAN it is."""
+    folder = source if os.path.isdir(source) else os.path.dirname(source)
+    kind = kind_of_run(folder)
+    if kind.gan is None:
+        raise UserError(f"{folder} holds a {kind.name} run, which is not a GAN: use {kind.script} for it.")
+    return kind.gan(folder)
 
 
 def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generator:

@@ -111,6 +111,32 @@ def make_manager(train_dir: str, max_to_keep: int = CHECKPOINTS_KEPT, **parts) -
                                       checkpoint_name=CHECKPOINT_NAME)
 
 
+def adversarial_manager(trainer: keras.Model, train_dir: str,
+                        keep: int = CHECKPOINTS_KEPT) -> tf.train.CheckpointManager:
+    """The GANs' manager: both models (by variable path) and both optimisers."""
+    return make_manager(train_dir, keep, generator=trainer.generator, discriminator=trainer.discriminator,
+                        g_optimizer=trainer.g_optimizer, d_optimizer=trainer.d_optimizer)
+
+
+# The baselines' model is saved under the key the GANs use for their generator, so `restore_generator`
+# reads both.
+SUPERVISED_MODEL_KEY = "generator"
+
+
+def supervised_manager(train_dir: str, model: keras.Model, optimizer: keras.optimizers.Optimizer,
+                       keep: int = CHECKPOINTS_KEPT) -> tf.train.CheckpointManager:
+    """The likelihood baselines' manager: their one model and its optimiser."""
+    return make_manager(train_dir, keep, **{SUPERVISED_MODEL_KEY: model}, optimizer=optimizer)
+
+
+def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
+    """Restores the newest checkpoint, if any, insisting that every variable of the run is found in it."""
+    latest = manager.latest_checkpoint
+    if latest:
+        manager.checkpoint.restore(latest).assert_existing_objects_matched()
+    return latest
+
+
 def restore_generator(generator: keras.Model, checkpoint: str) -> None:
     """Restores only the generator's variables (no optimiser) from a training checkpoint."""
     model_checkpoint(generator=generator).restore(checkpoint).expect_partial().assert_existing_objects_matched()
@@ -174,3 +200,18 @@ def load_generator(train_dir: str, build_generator: Callable[[RunConfig], keras.
     generator.build((None, run.model.latent_dim))
     restore_generator(generator, path)
     return generator, run, checkpoint_step(path)
+
+
+def load_model(source: str, build: Callable[[RunConfig], keras.Model], model_type: str,
+               checkpoint: str | None = None) -> tuple[keras.Model, RunConfig, int, str]:
+    """Rebuilds a run's model from config.json and restores its weights: (model, run, step, checkpoint).
+    `source` is a train dir or a checkpoint prefix inside one; a run of another model type is refused."""
+    if not os.path.isdir(source):
+        checkpoint, source = source, os.path.dirname(source) or "."
+    run = load_run_config(source)
+    if run.model_type != model_type:
+        raise UserError(f"{source} holds a {run.model_type} run: use train_{run.model_type}.py for it.")
+    path = resolve_checkpoint(source, checkpoint)
+    model = build(run)
+    restore_generator(model, path)
+    return model, run, checkpoint_step(path), path

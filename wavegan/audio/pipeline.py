@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from wavegan import audio, corpus
+from wavegan.audio import files as audio
+from wavegan.audio import corpus
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 

@@ -222,7 +222,7 @@ def run_facts(run, step: int) -> dict[str, Any]:
 def run_web_mode(train_dir: str, kind, checkpoint: str | None, out_dir: str, serve_after: bool = False,
                  port: int = 8000, print_fn: Callable[[str], None] = print) -> str:
     """The `web` mode: export the run's generator and the page into out_dir, then optionally serve it."""
-    from wavegan import checkpoints
+    from wavegan.train import checkpoints
 
     if kind.name != "wavegan":
         raise UserError(f"The web export supports WaveGAN runs only ({train_dir} is a {kind.name} run, whose "

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from wavegan import losses
+from wavegan.train import losses
 
 STATE_PARTS = ("g_trainable", "g_non_trainable", "d_trainable", "d_non_trainable", "g_optimizer", "d_optimizer")
 

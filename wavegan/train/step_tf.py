@@ -13,7 +13,7 @@ import tensorflow as tf
 import keras
 from keras import ops
 
-from wavegan import losses
+from wavegan.train import losses
 
 
 def replica_position() -> tuple:

@@ -32,19 +32,17 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from wavegan.audio.pcm import quantize_int16
+from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.layers import with_dtype
+from wavegan.train.kind import GanKind
 
 INFO_FILE = "wavegan.json"
 # What the exported signatures compute in: float32 (the default, the layers as trained up to float
 # rounding) or bfloat16 (opt-in, `infer --infer_precision bfloat16`; docs/benchmarks.md, docs/differences.md).
 EXPORT_PRECISIONS = ("float32", "bfloat16")
 EXPORT_SUBDIR = os.path.join("infer", "saved_model")
-
-
-def quantize_int16(audio):
-    """x·32767, clipped to ±32767, truncated toward zero (the original's G_z_int16)."""
-    return ops.cast(ops.clip(audio * 32767.0, -32767.0, 32767.0), "int16")
 
 
 def flatten_clips(audio, pad: int):
@@ -182,12 +180,12 @@ class SubprocessExporter:
 
     def __call__(self, checkpoint: str, step: int) -> None:
         self.wait()
-        repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="",
                    TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
                    PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
         self.errors = tempfile.TemporaryFile("w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.export_child", self.train_dir, checkpoint,
+        self.proc = subprocess.Popen([sys.executable, "-m", "wavegan.cli.export_child", self.train_dir, checkpoint,
                                       self.export_dir, self.precision], stdout=subprocess.DEVNULL,
                                      stderr=self.errors, env=env, start_new_session=True)
 
@@ -206,3 +204,33 @@ class SubprocessExporter:
         self.errors.close()
         self.proc = None
         return failure
+
+
+def export_checkpoint(generator: keras.Model, run: RunConfig, step: int, export_dir: str, kind: GanKind,
+                      precision: str = "float32") -> str:
+    """Exports the generator with wavegan.json recording what a user of the SavedModel needs to know,
+    including the default of every extra signature input (SpecGAN: ngl)."""
+    info = {"model_type": run.model_type, "latent_dim": run.model.latent_dim, "sample_rate": run.data.sample_rate,
+            "slice_len": run.data.slice_len, "num_channels": run.data.num_channels, "step": step}
+    info.update(zip((spec.name for spec in kind.renderer.extra_inputs), kind.renderer.defaults))
+    if run.data.classes:  # the SavedModel's signatures then take a `label` beside z
+        info["classes"] = list(run.data.classes)
+    return export_generator(generator, export_dir, info, kind.renderer, precision=precision)
+
+
+def checkpoint_exporter(train_dir: str) -> Callable:
+    """The GAN train loop's `exporter`: after each checkpoint, TRAIN_DIR/infer/saved_model is refreshed, in
+    this process on the TensorFlow backend, in a TensorFlow subprocess on the others (`SubprocessExporter`)."""
+    export_dir = os.path.join(train_dir, EXPORT_SUBDIR)
+
+    def for_run(generator: keras.Model, run: RunConfig, kind: GanKind) -> Callable[[str, int], None]:
+        if keras.backend.backend() != "tensorflow":
+            return SubprocessExporter(train_dir, export_dir)
+
+        def refresh(path: str, step: int) -> None:
+            logging.getLogger("wavegan").info("Exported step %d to %s", step,
+                                              export_checkpoint(generator, run, step, export_dir, kind))
+
+        return refresh
+
+    return for_run

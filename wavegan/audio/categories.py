@@ -2,7 +2,7 @@
 `Seven_0a2b400e_nohash_0.wav`), its folder's name, or a VCTK speaker number (`p225_001.wav` → 225).
 
 Used by the WaveNet's global conditioning (BASELINES.md §3), where the names become ids in sorted order, and
-by the label-conditional GANs (`wavegan/labels.py`).
+by the label-conditional GANs (`wavegan/audio/labels.py`).
 """
 
 from __future__ import annotations

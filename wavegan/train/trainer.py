@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import keras
 
-from wavegan import losses
+from wavegan.train import losses
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
@@ -91,7 +91,7 @@ class AdversarialTrainer(keras.Model):
 
     def train_step(self, *args):
         if keras.backend.backend() == "tensorflow":
-            from wavegan import trainer_tf
+            from wavegan.train import step_tf as trainer_tf
 
             return trainer_tf.train_step(self, *args)
         raise NotImplementedError(f"AdversarialTrainer trains with the tensorflow and jax backends, "
@@ -99,7 +99,7 @@ class AdversarialTrainer(keras.Model):
 
     def fit(self, x=None, *args, **kwargs):
         if keras.backend.backend() == "jax":
-            from wavegan import trainer_jax
+            from wavegan.train import step_jax as trainer_jax
 
             return trainer_jax.fit(self, x, **kwargs)
         return super().fit(x, *args, **kwargs)

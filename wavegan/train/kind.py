@@ -13,9 +13,8 @@ from typing import Callable
 import keras
 import tensorflow as tf
 
+from wavegan.audio.pcm import quantize_int16
 from wavegan.config import RunConfig
-from wavegan.export import quantize_int16
-from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 
 
 class Renderer:
@@ -46,11 +45,3 @@ class GanKind:
     # Real audio batch [..., slice_len, channels] → what the critic sees (None: the audio itself).
     to_critic_input: Callable[[tf.Tensor], tf.Tensor] | None = None
     renderer: Renderer = dataclasses.field(default_factory=Renderer)
-
-
-def wavegan_kind() -> GanKind:
-    return GanKind(
-        name="wavegan",
-        build_generator=lambda run: WaveGANGenerator(**run.model.generator_kwargs(run.data), name="G"),
-        build_discriminator=lambda run: WaveGANDiscriminator(**run.model.discriminator_kwargs(run.data), name="D"),
-        critic_input_shape=lambda run: (run.data.slice_len, run.data.num_channels))
