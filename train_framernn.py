@@ -1,4 +1,4 @@
-"""The frame-level GRU baseline (BASELINES.md §10): `python train_framernn.py train TRAIN_DIR --data_dir AUDIO`,
+"""The frame-level GRU baseline (reference §B10): `python train_framernn.py train TRAIN_DIR --data_dir AUDIO`,
 then `python train_framernn.py generate TRAIN_DIR --generate_n 64`.
 
 Frames of --framernn_frame_size samples, sequences of --framernn_seq_len frames, two stacked GRUs, MSE on

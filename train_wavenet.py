@@ -1,4 +1,4 @@
-"""The WaveNet baseline (ibab/tensorflow-wavenet, BASELINES.md): `python train_wavenet.py train TRAIN_DIR --data_dir AUDIO`,
+"""The WaveNet baseline (ibab/tensorflow-wavenet, docs/reference.md (part two)): `python train_wavenet.py train TRAIN_DIR --data_dir AUDIO`,
 then `python train_wavenet.py generate TRAIN_DIR --generate_n 64`.
 
 Model settings come from a wavenet_params.json (default: wavenet/wavenet_params.json, the original's);

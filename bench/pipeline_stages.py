@@ -6,7 +6,7 @@ Builds 12 × 30 s 44.1 kHz stereo 16-bit WAV files, prepares their corpus (16 kH
 `data.example_dataset`'s stages for the prepared corpus, cut after: reading (corpus.read, in parallel),
 the random offset and framing, and the whole (unbatch, 4096-slice shuffle, batches of 64). Each cut
 ends in batches of 64 so that Python's per-element cost stays out of it. Two framings, interleaved
-round by round: the pipeline's (`data.frame_audio`: flat samples, parallel) and SPEC §6.2's literal one
+round by round: the pipeline's (`data.frame_audio`: flat samples, parallel) and reference §6.2's literal one
 (`samples[start:]` then `tf.signal.frame` along time on [n, channels], in the offset's one thread), the
 same slices. Prints CPU-microseconds per slice (this process), the figure a busy machine disturbs least.
 """
@@ -31,7 +31,7 @@ BATCH = 64
 
 
 def literal_frames(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
-    """SPEC §6.2 as written: drop the offset, then frame along time."""
+    """reference §6.2 as written: drop the offset, then frame along time."""
     return tf.signal.frame(samples[start:], cfg.slice_len, cfg.hop, pad_end=cfg.pad_end, axis=0)
 
 
@@ -96,7 +96,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     names = {"read": "reading (corpus.read)", "frame": "+ offset and framing", "all": "+ unbatch, shuffle, batch"}
     for (framing, stage), runs in results.items():
-        label = "SPEC literal ([n, ch], one thread)" if framing == "literal" else "data.frame_audio (flat, parallel)"
+        label = "reference literal ([n, ch], one thread)" if framing == "literal" else "data.frame_audio (flat, parallel)"
         print(f"| {label} | {names[stage]} | {statistics.median(r[0] for r in runs):.1f} | "
               f"{statistics.median(r[1] for r in runs):.0f} | {len(runs)} |")
 

@@ -27,7 +27,7 @@ from wavegan.train.trainer import AdversarialTrainer
 
 def forward_flops(dim: int, slice_len: int = 16384, channels: int = 1, kernel_len: int = 25,
                   latent_dim: int = 100) -> tuple[float, float]:
-    """Multiply-adds × 2 of one example through G and D, from the layer shapes (SPEC §3)."""
+    """Multiply-adds × 2 of one example through G and D, from the layer shapes (reference §3)."""
     strides, multipliers = layer_plan(slice_len)
     g_channels = [dim * m for m in multipliers] + [channels]
     g = 2.0 * latent_dim * 16 * g_channels[0]

@@ -1,4 +1,4 @@
-"""The artifact evaluation of SPEC §9.4: where an untrained WaveGAN puts its checkerboard tones, and how
+"""The artifact evaluation of reference §9.4: where an untrained WaveGAN puts its checkerboard tones, and how
 much of a clip's energy lies there.
 
     python -m eval.artifacts envelope --out eval/artifact_envelope.npy --inits 200
@@ -14,7 +14,7 @@ the paper's generator (d = 64, k = 25, 16384 samples, 8193 bins).
 `score`: per clip, the share of its energy at those frequencies, Σ env·|X|² / Σ |X|² with X the
 16384-point rfft: in [0, 1], independent of loudness (the original's noise.py averaged the magnitude
 weighted by the envelope, which scales with loudness; its RMS gain meant to fix that had no effect,
-SPEC §11.14). Higher = more of the clip at the artifact frequencies. The original's statistic is
+reference §11.14). Higher = more of the clip at the artifact frequencies. The original's statistic is
 printed beside it.
 """
 

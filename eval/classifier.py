@@ -1,4 +1,4 @@
-"""The SC09-style digit classifier (SPEC §9.2) as a Keras model, its data loading and training.
+"""The SC09-style digit classifier (reference §9.2) as a Keras model, its data loading and training.
 
 log-mel [128 × 128] → batch norm over mel bins → conv 5×5 (128) ReLU → max-pool 2×2 → 3 × [batch norm →
 conv 5×5 (128) ReLU → max-pool 2×2] → flatten → batch norm → dense logits: five batch-norm layers, as the
@@ -35,7 +35,7 @@ class DigitClassifier(keras.Model):
         # Momentum 0.9, not TF1's 0.99: the original trained 103k steps, a CPU run a few hundred, and
         # with 0.99 the moving statistics used at inference would still sit near their initial values.
         self.input_bn = layers.BatchNormalization(momentum=BN_MOMENTUM, name="input_bn")
-        # Block 0 has no batch norm of its own: input_bn, on the log-mel input, is it (SPEC §9.2).
+        # Block 0 has no batch norm of its own: input_bn, on the log-mel input, is it (reference §9.2).
         self.blocks = [keras.Sequential(([layers.BatchNormalization(momentum=BN_MOMENTUM)] if i > 0 else [])
                                         + [layers.Conv2D(filters, 5, padding="same", activation="relu"),
                                            layers.MaxPooling2D(2)], name=f"block_{i}") for i in range(4)]

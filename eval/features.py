@@ -1,4 +1,4 @@
-"""Log-mel features (SPEC §9.2, §9.3) with keras.ops, so the classifier runs on any backend.
+"""Log-mel features (reference §9.2, §9.3) with keras.ops, so the classifier runs on any backend.
 
 The mel matrix follows TensorFlow's `linear_to_mel_weight_matrix` (HTK mel scale, triangular bands
 between 40 and 7800 Hz, no weight for the DC bin), computed once in NumPy.
@@ -40,7 +40,7 @@ def log_mel(audio, frame_len: int, frame_step: int = 128, num_mel: int = 128, sa
 
 @keras.saving.register_keras_serializable(package="wavegan_eval")
 class LogMel(keras.layers.Layer):
-    """The classifier's input features: 1024-sample frames every 128 → [batch, 128, 128] (SPEC §9.2)."""
+    """The classifier's input features: 1024-sample frames every 128 → [batch, 128, 128] (reference §9.2)."""
 
     def __init__(self, frame_len: int = 1024, **kwargs):
         super().__init__(**kwargs)
@@ -62,12 +62,12 @@ def fix_length(audio: np.ndarray, length: int = CLIP_LEN) -> np.ndarray:
     return np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, length - audio.shape[-1])])
 
 
-# The original's similarity features read 16-bit WAVs without scaling them (SPEC §9.3, §11.14).
+# The original's similarity features read 16-bit WAVs without scaling them (reference §9.3, §11.14).
 INT16_SCALE = 32768.0
 
 
 def similarity_features(audio: np.ndarray, batch: int = 256) -> np.ndarray:
-    """|D| features (SPEC §9.3): 2048-sample frames, 128 mel bands, flattened to 16384 values per clip.
+    """|D| features (reference §9.3): 2048-sample frames, 128 mel bands, flattened to 16384 values per clip.
 
     Audio is float in [−1, 1] and is scaled to the int16 range first, as the original computed them.
     The scale is not a constant shift of ln(mel + 1e-6): silent and zero-padded frames sit on the 1e-6

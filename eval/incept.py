@@ -1,4 +1,4 @@
-"""The incept mode (SPEC §1.1): score every new checkpoint on fixed latents, keep the best generator.
+"""The incept mode (reference §1.1): score every new checkpoint on fixed latents, keep the best generator.
 
 This is the paper's early stopping: `train_dir/incept/` gets `incept_mean` / `incept_std` summaries, the
 fixed latents (`z.npy`), and the generator of the best Inception score so far as the checkpoint

@@ -1,4 +1,4 @@
-"""Inception score, Fréchet distance and nearest-neighbour distances (SPEC §9.1, §9.3), in NumPy."""
+"""Inception score, Fréchet distance and nearest-neighbour distances (reference §9.1, §9.3), in NumPy."""
 
 from __future__ import annotations
 

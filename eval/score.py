@@ -3,7 +3,7 @@
     python -m eval.score --classifier eval/digits.keras --audio_dir gen/ --real_dir data/digits/train
     python -m eval.score --classifier eval/digits.keras --model train/ --n 5000 --real_dir data/digits/train
 
-Prints one table and writes a JSON (--json). SPEC §9.1 and §9.3. A label-conditional --model is asked
+Prints one table and writes a JSON (--json). reference §9.1 and §9.3. A label-conditional --model is asked
 for every class in turn (n/classes clips each, same latents seed), and its row gains the accuracy: the
 share of clips the classifier puts in the class they were generated for. With --asked_from_names the
 same accuracy is computed for --audio_dir folders whose file names carry the class each clip was asked

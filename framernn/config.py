@@ -1,4 +1,4 @@
-"""Frame-level GRU settings (BASELINES.md §10), registered so that config.json files of its runs load."""
+"""Frame-level GRU settings (reference §B10), registered so that config.json files of its runs load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The next-frame GRU (BASELINES.md §10): frames [B, n, F] → stacked GRUs → linear Dense → next frames [B, n, F]."""
+"""The next-frame GRU (reference §B10): frames [B, n, F] → stacked GRUs → linear Dense → next frames [B, n, F]."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SpecGAN's model settings (SPEC §2.2 "SpecGAN"), registered so config.json files of SpecGAN runs load."""
+"""SpecGAN's model settings (reference §2.2 "SpecGAN"), registered so config.json files of SpecGAN runs load."""
 
 from __future__ import annotations
 

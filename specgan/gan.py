@@ -15,7 +15,7 @@ from wavegan.train.kind import GanKind, Renderer
 
 
 class SpectrogramRenderer(Renderer):
-    """Normalised spectrogram → audio by Griffin-Lim; exports G_z_norm and its image too (SPEC §8)."""
+    """Normalised spectrogram → audio by Griffin-Lim; exports G_z_norm and its image too (reference §8)."""
 
     extra_inputs = (tf.TensorSpec([], tf.int32, name="ngl"),)
 

@@ -1,4 +1,4 @@
-"""SpecGAN's generator and discriminator (SPEC §4.4–4.5): WaveGAN's stacks in 2-D, 5×5 kernels, stride 2.
+"""SpecGAN's generator and discriminator (reference §4.4–4.5): WaveGAN's stacks in 2-D, 5×5 kernels, stride 2.
 
 keras.ops only. `lin` / `cub` upsampling (the original's CLI offered them and then crashed) resize ×2
 bilinearly / bicubically before a stride-1 convolution, like `nn` with nearest neighbour.

@@ -1,4 +1,4 @@
-"""SpecGAN's audio ↔ spectrogram transforms (SPEC §4.1–4.3), in TensorFlow (they run in tf.data and in
+"""SpecGAN's audio ↔ spectrogram transforms (reference §4.1–4.3), in TensorFlow (they run in tf.data and in
 the exported graph; the models themselves use keras.ops only).
 
 audio [b, 16384, 1] → STFT (256 / 128, periodic Hann, end-padded) → 128 × 129 → drop Nyquist →

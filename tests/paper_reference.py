@@ -1,7 +1,7 @@
-"""SPEC §3–§4 written out literally in NumPy, for the pin tests to compare the project's models against.
+"""reference §3–§4 written out literally in NumPy, for the pin tests to compare the project's models against.
 
 Nothing here imports the project's layers: every constant (kernel 25, stride 4, TF "same" alignment
-10 / 11, slope 0.2, batch-norm ε 1e-3, reflect padding) is typed in from the SPEC, so a change in the
+10 / 11, slope 0.2, batch-norm ε 1e-3, reflect padding) is typed in from docs/reference.md, so a change in the
 project cannot change the reference with it.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-BN_EPSILON = 1e-3  # TF1 / Keras default (SPEC §3.2)
-LRELU_SLOPE = 0.2  # SPEC §3.3
-SAME_LEFT_PAD = {(25, 4): 10, (25, 2): 11, (512, 1): 255}  # SPEC §3.2/§3.3: TF "same", pad_total // 2 on the left
+BN_EPSILON = 1e-3  # TF1 / Keras default (reference §3.2)
+LRELU_SLOPE = 0.2  # reference §3.3
+SAME_LEFT_PAD = {(25, 4): 10, (25, 2): 11, (512, 1): 255}  # reference §3.2/§3.3: TF "same", pad_total // 2 on the left
 
 
 def conv1d_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, stride: int) -> np.ndarray:
@@ -29,7 +29,7 @@ def conv1d_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, stri
 
 def conv1d_transpose_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
     """x [b, L, in], kernel [k, out, in] (Keras layout): of the full transposed output, length s(L−1)+k,
-    TF "same" keeps s·L samples starting at index 10 for k=25, s=4 (SPEC §3.2)."""
+    TF "same" keeps s·L samples starting at index 10 for k=25, s=4 (reference §3.2)."""
     k, length = kernel.shape[0], x.shape[1]
     full = np.zeros((x.shape[0], stride * (length - 1) + k, kernel.shape[1]), np.float64)
     for j in range(k):
@@ -54,7 +54,7 @@ def lrelu(x):
 
 
 def phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
-    """SPEC §3.4: reflect-pad max(φ,0) left and max(−φ,0) right, keep L samples from index max(−φ,0)."""
+    """reference §3.4: reflect-pad max(φ,0) left and max(−φ,0) right, keep L samples from index max(−φ,0)."""
     pad_l, pad_r = max(phi, 0), max(-phi, 0)
     padded = np.pad(x, [(0, 0), (pad_l, pad_r), (0, 0)], mode="reflect")
     return padded[:, pad_r:pad_r + x.shape[1]]
@@ -65,7 +65,7 @@ def _np(v):
 
 
 def wavegan_generator(g, z: np.ndarray) -> np.ndarray:
-    """SPEC §3.2 with batch norm in training mode (batch statistics) when the model has it, 16384 samples:
+    """reference §3.2 with batch norm in training mode (batch statistics) when the model has it, 16384 samples:
     dense → reshape [16, 16d] → BN → ReLU → 4 × (transposed conv k25 s4 → BN → ReLU) → transposed conv → tanh."""
     d = g.dim
     x = (z @ _np(g.z_project.kernel) + _np(g.z_project.bias)).reshape(len(z), 16, 16 * d)
@@ -84,7 +84,7 @@ def wavegan_generator(g, z: np.ndarray) -> np.ndarray:
 
 
 def wavegan_discriminator(d, x: np.ndarray, shifts: list[int] | None = None) -> np.ndarray:
-    """SPEC §3.3, 16384 samples: 5 × (conv k25 s4 → BN on blocks 1–4 (batch statistics, always) →
+    """reference §3.3, 16384 samples: 5 × (conv k25 s4 → BN on blocks 1–4 (batch statistics, always) →
     LeakyReLU 0.2 → phase shuffle by shifts[i] after blocks 0–3) → flatten → dense → [batch]."""
     h = _np(x)
     for i in range(5):

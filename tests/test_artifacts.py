@@ -1,4 +1,4 @@
-"""The artifact evaluation (SPEC §9.4): envelope of an untrained generator's checkerboard tones, per-clip
+"""The artifact evaluation (reference §9.4): envelope of an untrained generator's checkerboard tones, per-clip
 energy share at those frequencies."""
 
 import glob

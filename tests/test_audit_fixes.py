@@ -40,7 +40,7 @@ def test_summaries_render_g_z_on_batch_statistics_without_moving_the_averages(tm
 
 
 def test_similarity_features_are_on_the_int16_scale():
-    """The original fed int16 values (SPEC §9.3): features of x are ln(mel(|STFT(32768·x)|) + 1e-6)."""
+    """The original fed int16 values (reference §9.3): features of x are ln(mel(|STFT(32768·x)|) + 1e-6)."""
     from eval.features import log_mel, similarity_features
 
     x = np.random.default_rng(0).normal(0, 0.1, (3, 16384)).astype(np.float32)

@@ -112,7 +112,7 @@ def test_unconditional_models_refuse_labels_and_conditional_ones_need_them():
 def test_conditional_shapes_and_parameter_counts(classes):
     g_u, d_u = tiny_pair()
     g_c, d_c = tiny_pair(classes)
-    dense_units = 16 * 16 * 4  # SPEC §3.2: z_project → [16, 16·d]; D's last layer: 16 steps × 16·d channels
+    dense_units = 16 * 16 * 4  # reference §3.2: z_project → [16, 16·d]; D's last layer: 16 steps × 16·d channels
     # G: a [classes, 50] table and 50 more input rows of z_project; D: one [classes, 16·16·d] table.
     assert g_c.count_params() - g_u.count_params() == classes * LABEL_EMBED_DIM + LABEL_EMBED_DIM * dense_units
     assert d_c.count_params() - d_u.count_params() == classes * dense_units
@@ -128,7 +128,7 @@ def test_specgan_conditions_the_same_way():
     spectrograms = g(Z, labels=np.array([0, 1, 2]))
     assert tuple(spectrograms.shape) == (3, 128, 128, 1)
     assert tuple(d(spectrograms, labels=np.array([2, 1, 0])).shape) == (3,)
-    assert d.projection.embeddings.shape == (3, 4 * 4 * 2 * 16)  # SPEC §4.5: 128 → 4 after five strides of 2
+    assert d.projection.embeddings.shape == (3, 4 * 4 * 2 * 16)  # reference §4.5: 128 → 4 after five strides of 2
 
 
 def test_projection_changes_the_logit_only_through_the_embedding():

@@ -58,7 +58,7 @@ def test_first_slice_equals_the_first_frame_of_the_padded_framing(length):
 @pytest.mark.parametrize("pad_end", [False, True])
 def test_framing_equals_tf_signal_frame_after_dropping_the_offset(channels, overlap, pad_end):
     """frame_audio frames the flat samples (and reshapes when hop = slice_len): the same slices as
-    SPEC §6.2's offset then tf.signal.frame along time, at the edges too."""
+    reference §6.2's offset then tf.signal.frame along time, at the edges too."""
     config = cfg(overlap_ratio=overlap, pad_end=pad_end, num_channels=channels)
     rng = np.random.default_rng(0)
     for length in [0, 1, S - 1, S, S + 1, 2 * S, 3 * S + 77]:

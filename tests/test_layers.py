@@ -12,7 +12,7 @@ from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 
 
 def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
-    """SPEC §3.4 literally: reflect-pad max(φ,0) left and max(−φ,0) right, keep L from index padR."""
+    """reference §3.4 literally: reflect-pad max(φ,0) left and max(−φ,0) right, keep L from index padR."""
     pad_l, pad_r = max(phi, 0), max(-phi, 0)
     padded = np.pad(x, [(0, 0), (pad_l, pad_r), (0, 0)], mode="reflect")
     return padded[:, pad_r:pad_r + x.shape[1]]

@@ -162,7 +162,7 @@ def test_wgan_clips_every_critic_weight():
     trainer = make_trainer("wgan", nupdates=2)
     trainer.discriminator.w.assign(np.full((8, 2), 0.5, np.float32))
     trainer.train_step(tf.constant(real_batches(2)))
-    assert np.abs(trainer.discriminator.w.numpy()).max() <= 0.01 + 1e-7  # SPEC §5
+    assert np.abs(trainer.discriminator.w.numpy()).max() <= 0.01 + 1e-7  # reference §5
 
 
 @pytest.mark.parametrize("loss", losses.LOSSES)

@@ -8,7 +8,7 @@ from keras import ops
 
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 
-# SPEC §3.2 (no batch norm, no post-processing filter).
+# reference §3.2 (no batch norm, no post-processing filter).
 PARAM_COUNTS = {
     (16384, 64): (19_065_345, 17_427_969),
     (16384, 32): (5_180_673, 4_361_985),
@@ -66,7 +66,7 @@ def test_generator_output_is_bounded_by_tanh_without_pp():
 
 
 def test_transposed_conv_keeps_tensorflow_same_alignment():
-    """k=25, s=4: of the full transposed output (length 4L+21) "same" keeps indices 10 … 4L+9 (SPEC §3.2)."""
+    """k=25, s=4: of the full transposed output (length 4L+21) "same" keeps indices 10 … 4L+9 (reference §3.2)."""
     rng = np.random.default_rng(0)
     length, k, s = 6, 25, 4
     x = rng.normal(size=(1, length, 1)).astype(np.float32)

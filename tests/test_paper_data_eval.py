@@ -1,5 +1,5 @@
-"""Pins of SPEC §4 (SpecGAN: transform constants, Griffin-Lim, models), §6 (the loader) and §9 (the
-Inception score, the classifier and its features), against literals and NumPy written from the SPEC."""
+"""Pins of reference §4 (SpecGAN: transform constants, Griffin-Lim, models), §6 (the loader) and §9 (the
+Inception score, the classifier and its features), against literals and NumPy written from docs/reference.md."""
 
 import os
 import random
@@ -19,7 +19,7 @@ from wavegan.config import DataConfig
 S = 16384
 
 
-# --- loader (SPEC §6) -------------------------------------------------------------------------------
+# --- loader (reference §6) -------------------------------------------------------------------------------
 
 def test_random_offset_is_uniform_over_the_first_slice():
     """Default (not first_slice): drop s ~ U{0 … slice_len − 1} samples, then frame with hop = slice_len."""
@@ -61,7 +61,7 @@ def test_normalisation_divides_each_file_by_its_own_peak_before_slicing(tmp_path
     audio[::2] *= -1
     fx.write(os.path.join(tmp_path, "a.wav"), audio, 16000, "WAV", "FLOAT")
     config = DataConfig(data_dir=str(tmp_path), first_slice=True).resolved()
-    assert config.normalize  # on by default: the original always normalised (SPEC §6.4)
+    assert config.normalize  # on by default: the original always normalised (reference §6.4)
     files = data.prepare_files(config, 1)
     (first,) = data.example_dataset(files, config, shuffle=False, repeat=False).as_numpy_iterator()
     np.testing.assert_allclose(first, audio[:S] / 0.8, rtol=1e-6)
@@ -81,7 +81,7 @@ def test_channels_mix_down_by_mean_and_duplicate_mono(tmp_path):
 
 
 def test_each_critic_update_gets_its_own_real_slices(tmp_path):
-    """[batch, 5, slice_len, ch]: 5 × batch different slices per iteration (SPEC §5: 5 real batches per G step)."""
+    """[batch, 5, slice_len, ch]: 5 × batch different slices per iteration (reference §5: 5 real batches per G step)."""
     for i in range(200):  # distinct lengths name the files
         fx.write(os.path.join(tmp_path, f"c{i:03d}.wav"), fx.ramp(100 + 50 * i), 16000)
     config = DataConfig(data_dir=str(tmp_path), first_slice=True, normalize=False).resolved()
@@ -92,7 +92,7 @@ def test_each_critic_update_gets_its_own_real_slices(tmp_path):
     assert len({n for pair in lengths for n in pair}) >= 8
 
 
-# --- SpecGAN (SPEC §4) ------------------------------------------------------------------------------
+# --- SpecGAN (reference §4) ------------------------------------------------------------------------------
 
 def periodic_hann(n):
     return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
@@ -233,7 +233,7 @@ def test_specgan_defaults():
             cfg.ngl) == (100, 5, 64, False, 5, "wgan-gp", "zeros", 16)
 
 
-# --- evaluation (SPEC §9) ---------------------------------------------------------------------------
+# --- evaluation (reference §9) ---------------------------------------------------------------------------
 
 def test_inception_score_formula():
     """exp(mean over a contiguous group of Σ p(c|x)(ln p(c|x) − ln p̄(c))), p̄ the group mean; mean and
@@ -261,7 +261,7 @@ def test_files_are_chosen_as_the_original_sorted_then_shuffled_with_seed_0(tmp_p
 
 
 def test_classifier_layout_has_the_originals_five_batch_norms():
-    """BN on the log-mel input → conv 5×5 ReLU → pool; 3 × (BN → conv → pool); flatten → BN → dense (SPEC §9.2)."""
+    """BN on the log-mel input → conv 5×5 ReLU → pool; 3 × (BN → conv → pool); flatten → BN → dense (reference §9.2)."""
     from eval.classifier import DigitClassifier
 
     model = DigitClassifier()

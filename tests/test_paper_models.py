@@ -1,6 +1,6 @@
-"""Pins of SPEC §3 (WaveGAN's generator, discriminator and phase shuffle) on the models as built.
+"""Pins of reference §3 (WaveGAN's generator, discriminator and phase shuffle) on the models as built.
 
-Each expected value is a literal from the SPEC or the NumPy reference in tests/paper_reference.py, and
+Each expected value is a literal from docs/reference.md or the NumPy reference in tests/paper_reference.py, and
 each check runs the project's own layers: a change of layer order, batch-norm placement, activation
 slope, alignment or phase-shuffle rule in wavegan/ fails here.
 """
@@ -59,7 +59,7 @@ def record_phase_shuffles(d) -> list:
     return draws
 
 
-# --- defaults (SPEC §2.1) ---------------------------------------------------------------------------
+# --- defaults (reference §2.1) ---------------------------------------------------------------------------
 
 def test_model_defaults_are_the_papers():
     cfg = WaveGANConfig()
@@ -87,7 +87,7 @@ def flag_defaults(*files) -> dict:
 
 
 def test_flag_defaults_are_the_originals():
-    """SPEC §2.1 / §2.2 (data_normalize: on, the original's effective behaviour, docs/differences.md)."""
+    """reference §2.1 / §2.2 (data_normalize: on, the original's effective behaviour, docs/differences.md)."""
     spec = {"data_sample_rate": 16000, "data_slice_len": 16384, "data_num_channels": 1, "data_overlap_ratio": 0.0,
             "data_first_slice": False, "data_pad_end": False, "data_fast_wav": False, "data_prefetch_gpu_num": 0,
             "train_batch_size": 64, "train_save_secs": 300, "train_summary_secs": 120, "preview_n": 32,
@@ -103,7 +103,7 @@ def test_flag_defaults_are_the_originals():
     assert defaults["data_normalize"] is True
 
 
-# --- generator (SPEC §3.2) --------------------------------------------------------------------------
+# --- generator (reference §3.2) --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("slice_len,strides,channels", [
     (16384, [4, 4, 4, 4, 4], [8, 4, 2, 1]),
@@ -120,7 +120,7 @@ def test_generator_layers_as_built(slice_len, strides, channels):
     assert [c.kernel_size[0] for c in g.upconvs] == [25] * len(strides)
     assert [c.filters for c in g.upconvs] == [m * DIM for m in channels] + [1]
     assert all(c.padding == "same" and c.activation is keras.activations.linear for c in g.upconvs)
-    # Batch norm after the dense projection and every transposed conv but the last (SPEC §3.2).
+    # Batch norm after the dense projection and every transposed conv but the last (reference §3.2).
     assert g.z_project_bn is not None
     assert [bn is not None for bn in g.upconv_bns] == [True] * (len(strides) - 1) + [False]
     for bn in [g.z_project_bn] + [b for b in g.upconv_bns if b is not None]:
@@ -204,7 +204,7 @@ def test_post_processing_filter_is_a_512_tap_same_fir_without_bias_or_activation
 
 
 def test_latents_and_output_range():
-    """z ~ U(−1, 1)¹⁰⁰ (SPEC §3.1); G(z) in [−1, 1] through the tanh; int16 = x·32767 clipped, truncated."""
+    """z ~ U(−1, 1)¹⁰⁰ (reference §3.1); G(z) in [−1, 1] through the tanh; int16 = x·32767 clipped, truncated."""
     from wavegan.train.trainer import AdversarialTrainer
 
     trainer = AdversarialTrainer(WaveGANGenerator(dim=DIM), WaveGANDiscriminator(dim=DIM), latent_dim=100, seed=0)
@@ -222,7 +222,7 @@ def test_latents_and_output_range():
     np.testing.assert_array_equal(quantised, [16383, -16383, 32767, -32767, 32766])
 
 
-# --- discriminator (SPEC §3.3) ----------------------------------------------------------------------
+# --- discriminator (reference §3.3) ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("slice_len,strides,channels,dense_in", [
     (16384, [4, 4, 4, 4, 4], [1, 2, 4, 8, 16], 256),
@@ -237,7 +237,7 @@ def test_discriminator_layers_as_built(slice_len, strides, channels, dense_in):
     assert [c.kernel_size[0] for c in d.downconvs] == [25] * len(strides)
     assert [c.filters for c in d.downconvs] == [m * DIM for m in channels]
     assert all(c.padding == "same" and c.activation is keras.activations.linear for c in d.downconvs)
-    # No batch norm on block 0 (SPEC §3.3); phase shuffle (radius 2) after blocks 0–3 only.
+    # No batch norm on block 0 (reference §3.3); phase shuffle (radius 2) after blocks 0–3 only.
     assert [bn is not None for bn in d.downconv_bns] == [False] + [True] * (len(strides) - 1)
     assert [ps.rad if ps is not None else None for ps in d.phase_shuffles] == [2, 2, 2, 2] + [None] * (len(strides) - 4)
     assert all(isinstance(ps, PhaseShuffle) for ps in d.phase_shuffles[:4])
@@ -256,7 +256,7 @@ def test_discriminator_equals_the_spec_layer_by_layer(batchnorm):
 
 
 def test_discriminator_in_training_shuffles_after_each_of_the_first_four_blocks():
-    """One φ per shuffle layer per call, drawn uniformly from {−2 … 2}, reflect padding (SPEC §3.4)."""
+    """One φ per shuffle layer per call, drawn uniformly from {−2 … 2}, reflect padding (reference §3.4)."""
     d = built_discriminator(True)
     draws = record_phase_shuffles(d)
     x = np.random.default_rng(6).uniform(-1, 1, (3, 16384, 1)).astype(np.float32)

@@ -1,10 +1,10 @@
-"""Pins of SPEC §5 (losses, gradient penalty, optimisers, weight clipping, the critic schedule) on the
+"""Pins of reference §5 (losses, gradient penalty, optimisers, weight clipping, the critic schedule) on the
 project's train step, run with the project's own generator and discriminator.
 
 The inputs make every detail visible: each critic step's real batch carries its own offset, the critic
 is non-linear (LeakyReLU, batch norm), so a shared α would change the penalty, the generator has batch
 norm, so its mode shows in its output, and the discriminator's phase-shuffle draws are recorded in
-every call. Expected values are literals from the SPEC (λ 10, clip 0.01, β₂ 0.9, …).
+every call. Expected values are literals from docs/reference.md (λ 10, clip 0.01, β₂ 0.9, …).
 """
 
 import keras
@@ -149,7 +149,7 @@ def softplus(x):
 
 
 def reference_d_loss(loss, d, real, fake, alpha):
-    """SPEC §5, written out: the critic's objective for each loss (λ = 10, norm over time and channels)."""
+    """reference §5, written out: the critic's objective for each loss (λ = 10, norm over time and channels)."""
     real_logits, fake_logits = d(real, training=True), d(fake, training=True)
     if loss == "dcgan":
         return 0.5 * (tf.reduce_mean(softplus(fake_logits)) + tf.reduce_mean(softplus(real_logits) - real_logits))
@@ -200,7 +200,7 @@ def specgan_models(seed=0):
 @pytest.mark.parametrize("kind,loss", [("wavegan", "wgan-gp"), ("wavegan", "wgan"), ("wavegan", "dcgan"),
                                        ("wavegan", "lsgan"), ("specgan", "wgan-gp")])
 def test_updates_follow_the_loss_formulas(kind, loss):
-    """With plain SGD (lr η) in place of the optimisers, each update is −η × the gradient of the SPEC's
+    """With plain SGD (lr η) in place of the optimisers, each update is −η × the gradient of the reference's
     objective: the critic's (with λ = 10 and per-example α for wgan-gp, then clipping to ±0.01 for
     wgan), and the generator's on the updated critic."""
     eta = 1.0 if loss != "wgan" else 1e-3
@@ -255,7 +255,7 @@ def test_wgan_clips_every_critic_variable_after_its_update_and_nothing_of_g():
 
 
 def test_noise_distributions():
-    """z ~ U(−1, 1) for every critic and generator update; α ~ U(0, 1), one per example (SPEC §3.1, §5)."""
+    """z ~ U(−1, 1) for every critic and generator update; α ~ U(0, 1), one per example (reference §3.1, §5)."""
     g, d = models()
     trainer = AdversarialTrainer(g, d, latent_dim=LATENT, disc_nupdates=5, seed=4)
     noise = {k: ops.convert_to_numpy(v) for k, v in trainer.iteration_noise(2000).items()}

@@ -1,5 +1,5 @@
 """The WaveNet baseline: μ-law, causal convolutions, receptive field, shapes and parameter counts at the
-defaults (literal values from BASELINES.md), conditioning, seeds, and naive == fast generation."""
+defaults (literal values from docs/reference.md (part two)), conditioning, seeds, and naive == fast generation."""
 
 import numpy as np
 import pytest
@@ -14,7 +14,7 @@ from wavenet.fast_generation import FastGenerator
 from wavenet.models import ResidualBlock, WaveNet, causal_conv, receptive_field
 
 REFERENCE_IN = [-1, 1, 0.6, -0.25, 0.01, 0.33, -0.9999, 0.42, 0.1, -0.45]
-REFERENCE_OUT = [0, 255, 243, 32, 157, 230, 0, 235, 203, 18]  # BASELINES.md §1
+REFERENCE_OUT = [0, 255, 243, 32, 157, 230, 0, 235, 203, 18]  # reference §B1
 
 
 def small(gc: bool = False, biases: bool = True, seed: int = 0) -> WaveNet:

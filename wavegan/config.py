@@ -27,7 +27,7 @@ LABEL_MODES = ("", "folder", "prefix")
 
 @dataclasses.dataclass
 class DataConfig:
-    """The audio pipeline's settings (SPEC §2.1 "Data", §6)."""
+    """The audio pipeline's settings (reference §2.1 "Data", §6)."""
 
     data_dir: str | None = None
     sample_rate: int = 16000
@@ -36,7 +36,7 @@ class DataConfig:
     overlap_ratio: float = 0.0
     first_slice: bool = False
     pad_end: bool = False
-    # The original's flag is a no-op and every file is peak-normalised (SPEC §6.4): on by default.
+    # The original's flag is a no-op and every file is peak-normalised (reference §6.4): on by default.
     normalize: bool = True
     fast_wav: bool = False
     prefetch_gpu_num: int = 0
@@ -65,7 +65,7 @@ class DataConfig:
 
     @property
     def hop(self) -> int:
-        """Samples between slice starts (SPEC §6.2: round(slice_len · (1 − overlap)))."""
+        """Samples between slice starts (reference §6.2: round(slice_len · (1 − overlap)))."""
         hop = int(round(self.slice_len * (1.0 - self.overlap_ratio)))
         if hop < 1:
             raise UserError(f"--data_overlap_ratio {self.overlap_ratio} leaves a hop of {hop} samples: lower it.")
@@ -94,7 +94,7 @@ def validate_gan_config(cfg: Any, prefix: str, upsamples: tuple[str, ...]) -> No
 
 @dataclasses.dataclass
 class TrainConfig:
-    """How long and how often (SPEC §2.1 "Train"); max_steps None runs until killed, as the original."""
+    """How long and how often (reference §2.1 "Train"); max_steps None runs until killed, as the original."""
 
     batch_size: int = 64
     save_secs: int = 300
@@ -203,7 +203,7 @@ def load_run_config(train_dir: str, model_type: str | None = None) -> RunConfig:
 
 
 def write_args_txt(train_dir: str, flag_values: dict[str, Any]) -> None:
-    """The original's `args.txt`: one `name,value` line per flag, sorted by name (SPEC §1)."""
+    """The original's `args.txt`: one `name,value` line per flag, sorted by name (reference §1)."""
     lines = [f"{name},{flag_values[name]}" for name in sorted(flag_values)]
     write_text_atomically(os.path.join(train_dir, "args.txt"), "\n".join(lines) + "\n")
 

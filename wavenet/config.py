@@ -1,4 +1,4 @@
-"""WaveNet settings (BASELINES.md §2.1, §4, §6): wavenet_params.json's keys plus the training flags,
+"""WaveNet settings (reference §B2.1, §4, §6): wavenet_params.json's keys plus the training flags,
 registered so that config.json files of WaveNet runs load."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class WaveNetConfig:
 
     @property
     def receptive_field(self) -> int:
-        """BASELINES.md §2.4: (k − 1)·Σd + 1 + (initial width − 1 or k − 1)."""
+        """reference §B2.4: (k − 1)·Σd + 1 + (initial width − 1 or k − 1)."""
         first = self.initial_filter_width if self.scalar_input else self.filter_width
         return (self.filter_width - 1) * sum(self.dilations) + 1 + (first - 1)
 

@@ -1,4 +1,4 @@
-"""The WaveNet's pieces (BASELINES.md §5) on top of the shared pipeline (wavegan/audio/pipeline.py).
+"""The WaveNet's pieces (reference §B5) on top of the shared pipeline (wavegan/audio/pipeline.py).
 
 Per file: silence trimmed by frame RMS, left-padded with receptive_field zeros, cut into pieces of
 receptive_field + sample_size samples advancing by sample_size (so every real sample is a target

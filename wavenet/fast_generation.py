@@ -1,4 +1,4 @@
-"""Fast WaveNet generation (BASELINES.md §7.2, after fast-wavenet): per-layer caches, O(layers) per sample.
+"""Fast WaveNet generation (reference §B7.2, after fast-wavenet): per-layer caches, O(layers) per sample.
 
 With filter width 2, layer ℓ (dilation d) at time t needs its input at t and at t − d only, so each
 layer keeps a ring buffer of its last d inputs. All clips of a batch step together: per sample, a fixed

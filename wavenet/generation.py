@@ -1,4 +1,4 @@
-"""WaveNet generation (BASELINES.md §7): N clips of any length, temperature, optional seed, naive or fast.
+"""WaveNet generation (reference §B7): N clips of any length, temperature, optional seed, naive or fast.
 
 Both algorithms start from the same context and consume the same random numbers (one uniform draw per
 clip and sample, turned into a class by inverse-CDF sampling), so from the same weights and seed they

@@ -1,4 +1,4 @@
-"""The WaveNet of ibab/tensorflow-wavenet (BASELINES.md §2–3) as Keras layers, keras.ops only.
+"""The WaveNet of ibab/tensorflow-wavenet (reference §B2–3) as Keras layers, keras.ops only.
 
 Every convolution is unpadded ("valid") and aligned to its newest input: the network maps classes
 [B, T] to logits [B, T − receptive_field + 1, Q], logit j predicting the sample after input j + RF − 1.
@@ -98,7 +98,7 @@ class ResidualBlock(keras.layers.Layer):
 
 def receptive_field(dilations: Sequence[int], filter_width: int, scalar_input: bool = False,
                     initial_filter_width: int = 32) -> int:
-    """BASELINES.md §2.4."""
+    """reference §B2.4."""
     first = initial_filter_width if scalar_input else filter_width
     return (filter_width - 1) * int(sum(dilations)) + 1 + (first - 1)
 

@@ -1,4 +1,4 @@
-"""train_wavenet.py's modes: train (BASELINES.md §4–6), generate (§7) and infer (a SavedModel)."""
+"""train_wavenet.py's modes: train (reference §B4–6), generate (§7) and infer (a SavedModel)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A category per audio file, read from its path: the name before the first "_" of the file name (SC09's
 `Seven_0a2b400e_nohash_0.wav`), its folder's name, or a VCTK speaker number (`p225_001.wav` → 225).
 
-Used by the WaveNet's global conditioning (BASELINES.md §3), where the names become ids in sorted order, and
+Used by the WaveNet's global conditioning (reference §B3), where the names become ids in sorted order, and
 by the label-conditional GANs (`wavegan/audio/labels.py`).
 """
 

@@ -7,7 +7,7 @@ folder) decodes only what it has not seen. The samples are stored before peak no
 integers when that holds them exactly (16-bit sources at the training rate: half the size) and as
 float32 otherwise; normalisation happens when reading, with the same division as the decoder's, so
 what the pipeline slices is what `audio.decode_audio` returns, bit for bit. The pipeline around it
-(per-epoch file shuffle, random offsets, framing, SPEC §6.2) is data.py's, unchanged.
+(per-epoch file shuffle, random offsets, framing, reference §6.2) is data.py's, unchanged.
 """
 
 from __future__ import annotations

@@ -180,12 +180,12 @@ def resample(audio: np.ndarray, rate: int, target_rate: int) -> np.ndarray:
 
 
 def channels_reconcilable(have: int, want: int) -> bool:
-    """SPEC §6.1: same count, mixing down to mono, or duplicating mono."""
+    """reference §6.1: same count, mixing down to mono, or duplicating mono."""
     return have == want or want == 1 or have == 1
 
 
 def reconcile_channels(audio: np.ndarray, num_channels: int) -> np.ndarray:
-    """SPEC §6.1: mono requested → average channels; mono file and stereo requested → duplicate."""
+    """reference §6.1: mono requested → average channels; mono file and stereo requested → duplicate."""
     have = audio.shape[1]
     if have == num_channels:
         return audio

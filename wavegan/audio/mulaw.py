@@ -1,4 +1,4 @@
-"""The μ-law codec of the WaveNet baseline (BASELINES.md §1), in keras.ops (any backend) and numpy.
+"""The μ-law codec of the WaveNet baseline (reference §B1), in keras.ops (any backend) and numpy.
 
 Encode: clip to [−1, 1], compand with μ = Q − 1, round half up into classes 0 … μ. Decode: the
 inverse companding of each class's centre, exactly ±1 at the two ends. Decode → encode is the identity.

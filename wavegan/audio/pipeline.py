@@ -1,10 +1,10 @@
 """The tf.data pipeline shared by WaveGAN and SpecGAN: files → audio → slices → shuffled batches.
 
-SPEC §6.2 semantics: per file (every epoch) an optional random start offset, framing with
+reference §6.2 semantics: per file (every epoch) an optional random start offset, framing with
 `slice_len` and `hop`, the zero-padded partial last slice kept only with `pad_end`, only the first
 slice with `first_slice`. The checks in `prepare_files` run before any model is built, so a folder
 that cannot feed training stops with one sentence instead of hanging (the original's most reported
-problem, SPEC §6.3).
+problem, reference §6.3).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def prepare_files(cfg: DataConfig, batch_size: int) -> list[audio.AudioFileInfo]
 
 
 def random_offset(cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
-    """SPEC §6.2: the samples dropped from a file's start this epoch, uniform in [0, slice_len); 0 with
+    """reference §6.2: the samples dropped from a file's start this epoch, uniform in [0, slice_len); 0 with
     first_slice."""
     if not cfg.random_offset:
         return tf.constant(0, tf.int32)
@@ -126,7 +126,7 @@ def random_offset(cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
 
 
 def frame_audio(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
-    """[n, channels] without its first `start` samples → [slices, slice_len, channels] (SPEC §6.2 framing)."""
+    """[n, channels] without its first `start` samples → [slices, slice_len, channels] (reference §6.2 framing)."""
     if cfg.first_slice:
         # The first frame of a zero-padded framing, in three ops instead of tf.signal.frame's dozen:
         # for short clips the per-file op count is what bounds the pipeline.
@@ -153,7 +153,7 @@ def frame_audio(samples: tf.Tensor, start: tf.Tensor, cfg: DataConfig) -> tf.Ten
 
 
 def slice_audio(samples: tf.Tensor, cfg: DataConfig, seed: int | None = None) -> tf.Tensor:
-    """[n, channels] → [slices, slice_len, channels] following SPEC §6.2."""
+    """[n, channels] → [slices, slice_len, channels] following reference §6.2."""
     return frame_audio(samples, random_offset(cfg, seed), cfg)
 
 

@@ -31,7 +31,7 @@ def _track(define: Callable, name: str, *args, **kwargs) -> None:
 
 
 def define_data_flags(slice_and_channels: bool = True) -> None:
-    """The "Data" group (SPEC §2.1); SpecGAN has no slice-length or channel flags (SPEC §2.2)."""
+    """The "Data" group (reference §2.1); SpecGAN has no slice-length or channel flags (reference §2.2)."""
     _track(flags.DEFINE_string, "data_dir", None,
            "Folder of audio files (searched recursively). Default: the bundled drum corpus data/drums.")
     _track(flags.DEFINE_integer, "data_sample_rate", 16000, "Decoding rate; files are resampled to it.")
@@ -62,7 +62,7 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
 
 
 def define_train_flags() -> None:
-    """The "Train" group (SPEC §2.1) plus --train_max_steps, --train_jit, --train_precision and
+    """The "Train" group (reference §2.1) plus --train_max_steps, --train_jit, --train_precision and
     --train_strategy."""
     _track(flags.DEFINE_integer, "train_batch_size", 64, "Batch size.")
     _track(flags.DEFINE_integer, "train_save_secs", 300, "Seconds between checkpoints.")

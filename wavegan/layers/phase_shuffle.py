@@ -9,7 +9,7 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="wavegan")
 class PhaseShuffle(keras.layers.Layer):
-    """Shifts a [batch, time, channels] tensor by one random φ ∈ {−rad … rad} per call (SPEC §3.4).
+    """Shifts a [batch, time, channels] tensor by one random φ ∈ {−rad … rad} per call (reference §3.4).
 
     One shift for the whole batch, as the paper and the original do (per-example shifts cost more and
     are a different regulariser). The vacated edge is filled by reflection, excluding the edge sample:

@@ -24,7 +24,7 @@ def build_layer(layer: keras.layers.Layer, input_shape: tuple) -> tuple:
 
 
 class UpsamplingGenerator(keras.Model):
-    """The DCGAN-style generator both GANs share (SPEC §3.2, §4.4):
+    """The DCGAN-style generator both GANs share (reference §3.2, §4.4):
 
     dense → reshape → [batch norm] → ReLU → (upsampling conv → [batch norm] → ReLU)* → last conv → tanh
     → [post-processing filter]. Subclasses create the layers with `_make_layers` and own get_config.
@@ -92,7 +92,7 @@ class UpsamplingGenerator(keras.Model):
 
     def from_projection(self, x, training=False, upconvs=None):
         """The generator after its dense projection and reshape: what the original's artifact study fed
-        its impulses into (`G/Reshape:0`, SPEC §9.4)."""
+        its impulses into (`G/Reshape:0`, reference §9.4)."""
         if self.z_project_bn is not None:
             x = self.z_project_bn(x, training=training)
         x = ops.relu(x)
@@ -110,7 +110,7 @@ class UpsamplingGenerator(keras.Model):
 
 
 class DownsamplingDiscriminator(keras.Model):
-    """The critic both GANs share (SPEC §3.3, §4.5): (strided conv → [batch norm] → LeakyReLU(0.2) →
+    """The critic both GANs share (reference §3.3, §4.5): (strided conv → [batch norm] → LeakyReLU(0.2) →
     [phase shuffle])* → flatten → dense → one logit per example, shape [batch].
 
     With `num_classes` > 0 it is a projection discriminator (Miyato & Koyama 2018): the logit gains
@@ -157,7 +157,7 @@ class DownsamplingDiscriminator(keras.Model):
         for conv, bn, shuffle in zip(self.downconvs, self.downconv_bns, self.phase_shuffles):
             x = conv(x)
             if bn is not None:
-                # The original's D batch norm always uses batch statistics (SPEC §3.3).
+                # The original's D batch norm always uses batch statistics (reference §3.3).
                 x = bn(x, training=True)
             x = leaky_relu(x, 0.2)
             if shuffle is not None:

@@ -11,7 +11,7 @@ from wavegan.errors import UserError
 
 @dataclasses.dataclass
 class WaveGANConfig:
-    """Model and adversarial-loss settings (SPEC §2.1 "WaveGAN", §3, §5)."""
+    """Model and adversarial-loss settings (reference §2.1 "WaveGAN", §3, §5)."""
 
     latent_dim: int = 100
     kernel_len: int = 25

@@ -26,7 +26,7 @@ class WaveGANDiscriminator(DownsamplingDiscriminator):
         filters = [dim * m for m in reversed(multipliers)]
         downconvs = [StridedConv1D(n, kernel_len, strides=stride, padding="same", name=f"downconv_{i}")
                      for i, (stride, n) in enumerate(zip(strides, filters))]
-        # Phase shuffle after the first four blocks only (SPEC §3.3).
+        # Phase shuffle after the first four blocks only (reference §3.3).
         shuffles = [PhaseShuffle(phaseshuffle_rad, name=f"phase_shuffle_{i}") if phaseshuffle_rad > 0 and i < 4
                     else None for i in range(len(downconvs))]
         self._make_layers(downconvs, batchnorm, shuffles, num_classes)

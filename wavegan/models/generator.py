@@ -18,7 +18,7 @@ def layer_plan(slice_len: int) -> tuple[list[int], list[int]]:
     """Strides and channel multipliers (× dim) of the five or six up/down-sampling layers.
 
     16384 = 16 · 4⁵; longer slices add a sixth layer of stride 2 (32768) or 4 (65536) and start the
-    generator at 32·dim channels instead of 16·dim (SPEC §3.2).
+    generator at 32·dim channels instead of 16·dim (reference §3.2).
     """
     if slice_len == 16384:
         return [4, 4, 4, 4, 4], [16, 8, 4, 2, 1]
@@ -44,7 +44,7 @@ class WaveGANGenerator(UpsamplingGenerator):
         out_channels = [dim * m for m in multipliers[1:]] + [num_channels]
         upconvs = [self._upsampling_conv(filters, stride, f"upconv_{i}")
                    for i, (stride, filters) in enumerate(zip(strides, out_channels))]
-        # A learned FIR filter after the tanh (SPEC §3.2). The original always gave it one output
+        # A learned FIR filter after the tanh (reference §3.2). The original always gave it one output
         # channel, breaking multichannel models; it maps num_channels → num_channels here.
         post = (layers.Conv1D(num_channels, post_proc_len, padding="same", use_bias=False, name="pp_filt")
                 if post_proc_filter else None)

@@ -1,4 +1,4 @@
-"""SavedModel export of a generator, loadable with plain TensorFlow (SPEC §8), and the output formats.
+"""SavedModel export of a generator, loadable with plain TensorFlow (reference §8), and the output formats.
 
 Signatures mirror the original's infer-graph tensors:
 

@@ -1,4 +1,4 @@
-"""The preview mode: listen to the same fixed latents at every checkpoint (SPEC §1.1 preview).
+"""The preview mode: listen to the same fixed latents at every checkpoint (reference §1.1 preview).
 
 Meant to run beside training, on the CPU. The latents are drawn once and kept in
 `train_dir/preview/z.npy` (not a pickle); each new checkpoint gives `preview/<step:08d>.wav` (16-bit,

@@ -1,4 +1,4 @@
-"""The generator as an ONNX graph for onnxruntime-web, and the self-contained drum-machine folder (SPEC §10).
+"""The generator as an ONNX graph for onnxruntime-web, and the self-contained drum-machine folder (reference §10).
 
 The graph is written from the generator's weights with the `onnx` package rather than converted by
 Keras's `model.export(format="onnx")`, which needs tf2onnx (it works here, but adds a converter that

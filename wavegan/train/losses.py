@@ -1,4 +1,4 @@
-"""The four adversarial losses and each one's optimiser settings (SPEC §5), keras.ops only.
+"""The four adversarial losses and each one's optimiser settings (reference §5), keras.ops only.
 
 D(·) below is the critic's raw logit, one per example. The gradient penalty needs gradients of D
 with respect to its input; the trainer computes them and hands them to `gradient_penalty`.

@@ -1,4 +1,4 @@
-"""The adversarial trainer: a keras.Model whose train step is one generator iteration (SPEC §5).
+"""The adversarial trainer: a keras.Model whose train step is one generator iteration (reference §5).
 
 One iteration takes `disc_nupdates` fresh real batches, stacked batch-first as
 [batch, disc_nupdates, ...], runs one critic update on each (fresh z ~ U(−1, 1) every time), then one

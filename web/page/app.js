@@ -1,4 +1,4 @@
-// The drum machine of the original WaveGAN demo (SPEC §10), on the run's exported generator.onnx.
+// The drum machine of the original WaveGAN demo (reference §10), on the run's exported generator.onnx.
 // Everything it loads is in this folder: run.json (the run's facts), generator.onnx and onnxruntime-web
 // under runtime/. `window.wavegan` exposes the state for tests and the benchmark (tests/test_web.py).
 
