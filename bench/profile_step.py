@@ -121,7 +121,7 @@ def compare_conv_forms(dim: int, batch: int, steps: int, precision: str = "float
     """Every strided convolution as TensorFlow computes it ("direct") against the forms
     `layers.training_conv_form` picks, iterations interleaved in one process; both start from the same
     weights and noise, and the first iteration's losses and updated weights are compared."""
-    from wavegan import layers as wavegan_layers
+    from wavegan.layers import conv as wavegan_layers  # the module whose rule the layers look up when built
 
     chosen = wavegan_layers.training_conv_form
 

@@ -1,14 +1,27 @@
 """The building blocks of both GANs' models (keras.ops only): the critic's activation, phase shuffle, label
-conditioning, the strided convolutions in their fast forms, and the generator and critic skeletons."""
+conditioning, the strided convolutions in their fast forms, and the generator and critic skeletons.
 
-from wavegan.layers.activations import leaky_relu, leaky_relu_mask
-from wavegan.layers.conditioning import ClassEmbedding, ProjectionHead, one_hot
-from wavegan.layers.conv import (PolyphaseConv1DTranspose, StridedConv1D, StridedConv1DTranspose, inference_form,
-                                 polyphase_kernel, polyphase_rows, training_conv_form, windows, with_dtype)
-from wavegan.layers.phase_shuffle import PhaseShuffle
-from wavegan.layers.stacks import LABEL_EMBED_DIM, DownsamplingDiscriminator, UpsamplingGenerator, build_layer
+Names are imported from their modules on first use (PEP 562), so that a module needing one block (the
+export's `with_dtype`) does not load the GANs' skeletons with it.
+"""
 
-__all__ = ["ClassEmbedding", "DownsamplingDiscriminator", "LABEL_EMBED_DIM", "PhaseShuffle", "PolyphaseConv1DTranspose",
-           "ProjectionHead", "StridedConv1D", "StridedConv1DTranspose", "UpsamplingGenerator", "build_layer",
-           "inference_form", "leaky_relu", "leaky_relu_mask", "one_hot", "polyphase_kernel", "polyphase_rows",
-           "training_conv_form", "windows", "with_dtype"]
+import importlib
+
+_LAZY = {
+    "leaky_relu": "activations", "leaky_relu_mask": "activations",
+    "ClassEmbedding": "conditioning", "ProjectionHead": "conditioning", "one_hot": "conditioning",
+    "PolyphaseConv1DTranspose": "conv", "StridedConv1D": "conv", "StridedConv1DTranspose": "conv",
+    "inference_form": "conv", "polyphase_kernel": "conv", "polyphase_rows": "conv", "training_conv_form": "conv",
+    "windows": "conv", "with_dtype": "conv",
+    "PhaseShuffle": "phase_shuffle",
+    "LABEL_EMBED_DIM": "stacks", "DownsamplingDiscriminator": "stacks", "UpsamplingGenerator": "stacks",
+    "build_layer": "stacks",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"wavegan.layers.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'wavegan.layers' has no attribute {name!r}")

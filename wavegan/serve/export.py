@@ -35,7 +35,7 @@ from keras import ops
 from wavegan.audio.pcm import quantize_int16
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
-from wavegan.layers import with_dtype
+from wavegan.layers.conv import with_dtype
 from wavegan.train.kind import GanKind
 
 INFO_FILE = "wavegan.json"
