@@ -138,14 +138,15 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
                         f"between the {replicas} replicas.")
     if chief:
         os.makedirs(train_dir, exist_ok=True)
+    jit = loop.resolve_jit(run.train.jit)
     with strategy.scope():
         generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
-        trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
         g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
         if run.train.precision == "mixed_float16":
             g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
                                         keras.optimizers.LossScaleOptimizer(d_optimizer))
-        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=loop.resolve_jit(run.train.jit))
+        trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
+        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=jit)
         trainer.build_for_training(kind.critic_input_shape(run))
     if replicas > 1:
         print_fn(f"Training on {distribute.describe(strategy)}: {run.train.batch_size // replicas} examples "
