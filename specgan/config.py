@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
-from wavegan.config import DataConfig, class_kwargs, validate_gan_config
+from wavegan.config import DataConfig, GanConfig, class_kwargs
 from wavegan.errors import UserError
 
 SPECGAN_UPSAMPLES = ("zeros", "nn", "lin", "cub")
 
 
 @dataclasses.dataclass
-class SpecGANConfig:
-    latent_dim: int = 100
-    kernel_len: int = 5
-    dim: int = 64
-    batchnorm: bool = False
-    disc_nupdates: int = 5
-    loss: str = "wgan-gp"
-    genr_upsample: str = "zeros"
+class SpecGANConfig(GanConfig):
+    PREFIX: ClassVar[str] = "specgan"
+    UPSAMPLES: ClassVar[tuple[str, ...]] = SPECGAN_UPSAMPLES
+
+    kernel_len: int = 5  # square kernels (reference §4.4)
     ngl: int = 16
 
     def validate(self) -> "SpecGANConfig":
-        validate_gan_config(self, "specgan", SPECGAN_UPSAMPLES)
+        super().validate()
         if self.ngl < 0:
             raise UserError(f"--specgan_ngl must be 0 or more, not {self.ngl}.")
         return self

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import logging
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 from wavegan import registry
 from wavegan.errors import UserError
@@ -81,15 +81,33 @@ def class_kwargs(data: DataConfig) -> dict[str, Any]:
     return {"num_classes": len(data.classes)} if data.classes else {}
 
 
-def validate_gan_config(cfg: Any, prefix: str, upsamples: tuple[str, ...]) -> None:
-    """Checks the fields WaveGAN and SpecGAN configs share; errors name the `--<prefix>_*` flag."""
-    if cfg.loss not in LOSSES:
-        raise UserError(f"--{prefix}_loss must be one of {LOSSES}, not {cfg.loss!r}.")
-    if cfg.genr_upsample not in upsamples:
-        raise UserError(f"--{prefix}_genr_upsample must be one of {upsamples}, not {cfg.genr_upsample!r}.")
-    for name in ("latent_dim", "kernel_len", "dim", "disc_nupdates"):
-        if getattr(cfg, name) < 1:
-            raise UserError(f"--{prefix}_{name} must be at least 1, not {getattr(cfg, name)}.")
+@dataclasses.dataclass
+class GanConfig:
+    """The model and loss settings WaveGAN and SpecGAN share (reference §2.1, §2.2); each subclass sets the
+    defaults that differ, its flag prefix and its upsampling choices, and adds its own fields."""
+
+    PREFIX: ClassVar[str] = ""
+    UPSAMPLES: ClassVar[tuple[str, ...]] = UPSAMPLES
+
+    latent_dim: int = 100
+    kernel_len: int = 25
+    dim: int = 64
+    batchnorm: bool = False
+    disc_nupdates: int = 5
+    loss: str = "wgan-gp"
+    genr_upsample: str = "zeros"
+
+    def validate(self) -> "GanConfig":
+        """Checks the shared fields; errors name the `--<prefix>_*` flag."""
+        prefix = self.PREFIX
+        if self.loss not in LOSSES:
+            raise UserError(f"--{prefix}_loss must be one of {LOSSES}, not {self.loss!r}.")
+        if self.genr_upsample not in self.UPSAMPLES:
+            raise UserError(f"--{prefix}_genr_upsample must be one of {self.UPSAMPLES}, not {self.genr_upsample!r}.")
+        for name in ("latent_dim", "kernel_len", "dim", "disc_nupdates"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{prefix}_{name} must be at least 1, not {getattr(self, name)}.")
+        return self
 
 
 @dataclasses.dataclass

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
-from wavegan.config import UPSAMPLES, DataConfig, class_kwargs, validate_gan_config
+from wavegan.config import UPSAMPLES, DataConfig, GanConfig, class_kwargs
 from wavegan.errors import UserError
 
 
 @dataclasses.dataclass
-class WaveGANConfig:
+class WaveGANConfig(GanConfig):
     """Model and adversarial-loss settings (reference §2.1 "WaveGAN", §3, §5)."""
 
-    latent_dim: int = 100
-    kernel_len: int = 25
-    dim: int = 64
-    batchnorm: bool = False
-    disc_nupdates: int = 5
-    loss: str = "wgan-gp"
-    genr_upsample: str = "zeros"
+    PREFIX: ClassVar[str] = "wavegan"
+    UPSAMPLES: ClassVar[tuple[str, ...]] = UPSAMPLES
+
     genr_pp: bool = False
     genr_pp_len: int = 512
     disc_phaseshuffle: int = 2
 
     def validate(self) -> "WaveGANConfig":
-        validate_gan_config(self, "wavegan", UPSAMPLES)
+        super().validate()
         if self.genr_pp_len < 1:
             raise UserError(f"--wavegan_genr_pp_len must be at least 1, not {self.genr_pp_len}.")
         if self.disc_phaseshuffle < 0:
@@ -42,7 +38,3 @@ class WaveGANConfig:
         return dict(slice_len=data.slice_len, num_channels=data.num_channels, dim=self.dim,
                     kernel_len=self.kernel_len, batchnorm=self.batchnorm,
                     phaseshuffle_rad=self.disc_phaseshuffle, **class_kwargs(data))
-
-
-# model_type → its model config class; specgan/config.py adds SpecGAN's.
-MODEL_CONFIGS: dict[str, type] = {"wavegan": WaveGANConfig}
