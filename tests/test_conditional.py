@@ -390,4 +390,4 @@ def test_jax_conditional_step_agrees_with_tensorflow(tmp_path):
 def test_label_balance_without_labels_is_refused():
     run = RunConfig("wavegan", DataConfig(data_dir="d"), WaveGANConfig(), TrainConfig(label_balance=True))
     with pytest.raises(UserError, match="pass --data_labels folder or prefix"):
-        labels.with_classes(run)
+        labels.with_classes(run, [])

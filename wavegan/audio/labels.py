@@ -46,14 +46,13 @@ def discover_classes(paths: Sequence[str], data_dir: str, mode: str) -> list[str
     return names
 
 
-def with_classes(run: RunConfig) -> RunConfig:
-    """`run` with the classes found under its data dir (unchanged without --data_labels); lists them."""
+def with_classes(run: RunConfig, paths: Sequence[str]) -> RunConfig:
+    """`run` with the classes its files carry (unchanged without --data_labels); lists them."""
     if not run.data.labels:
         if run.train.label_balance:
             raise UserError("--train_label_balance balances the classes of --data_labels: pass --data_labels "
                             "folder or prefix too, or drop it.")
         return run
-    paths = audio.find_audio_files(run.data.data_dir)
     classes = discover_classes(paths, run.data.data_dir, run.data.labels)
     counts = {name: 0 for name in classes}
     for path in paths:
@@ -63,6 +62,17 @@ def with_classes(run: RunConfig) -> RunConfig:
     log.info("%d classes by %s: %s.", len(classes), run.data.labels,
              ", ".join(f"{i} {name} ({counts[name]} files)" for i, name in enumerate(classes)))
     return dataclasses.replace(run, data=dataclasses.replace(run.data, classes=classes))
+
+
+def label_files(run: RunConfig, files: Sequence[audio.AudioFileInfo]
+                ) -> tuple[RunConfig, list[audio.AudioFileInfo], np.ndarray | None]:
+    """--data_labels on the files the pipeline found: the run with their classes, the files that belong to a
+    class, and each one's class id; without labels (run, files, None)."""
+    run = with_classes(run, [f.path for f in files])
+    if not run.data.classes:
+        return run, list(files), None
+    kept = usable_files(files, run.data)
+    return run, kept, file_label_ids(kept, run.data)
 
 
 def file_label_ids(files: Sequence[audio.AudioFileInfo], cfg: DataConfig) -> np.ndarray:

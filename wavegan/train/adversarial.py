@@ -93,19 +93,19 @@ def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKin
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = make_strategy(run.train)
     chief = distribute.is_chief(strategy)
-    run = labels.with_classes(run)  # --data_labels: the classes, listed, saved and checked on resume
+    files = data.prepare_files(run.data, run.train.batch_size)
+    # --data_labels: the classes, listed, then saved and checked on resume
+    run, files, file_labels = labels.label_files(run, files)
     config.check_run_config(train_dir, run)
     kind = make_kind(chief)
-    files = data.prepare_files(run.data, run.train.batch_size)
-    if run.data.classes:
-        files = labels.usable_files(files, run.data)
     return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter,
-                 on_start=None if on_start is None else lambda: on_start(run, chief))
+                 on_start=None if on_start is None else lambda: on_start(run, chief), file_labels=file_labels)
 
 
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None,
-          on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
+          on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
+          file_labels: np.ndarray | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
 
     `on_start` runs once everything is ready and a step is about to be taken (the train mode writes
@@ -113,7 +113,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
 
     Under `strategy` (see wavegan.train.distribute) the models and optimisers are mirrored on its replicas,
     every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
-    the export.
+    the export. A conditional run needs `file_labels`, the class id of every file (`labels.label_files`).
     """
     strategy = strategy or tf.distribute.get_strategy()
     run = resolve_precision(run, kind, print_fn, strategy.num_replicas_in_sync)
@@ -123,14 +123,15 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
     try:
-        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter)
+        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter, file_labels)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
            print_fn: Callable[[str], None], strategy: tf.distribute.Strategy,
-           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
+           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
+           file_labels: np.ndarray | None = None) -> int:
     chief = distribute.is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if run.train.batch_size % replicas:
@@ -171,7 +172,6 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         return start
 
     batch = run.train.batch_size
-    file_labels = labels.file_label_ids(files, run.data) if run.data.classes else None
     dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input,
                                       labels=file_labels, balance=run.train.label_balance)
     on_saved = exporter(generator, run, kind) if exporter is not None and chief else None
