@@ -40,7 +40,7 @@ def newest_step(train_dir: str) -> int:
 
 def test_jax_side_imports_no_tensorflow():
     """What a JAX-only machine runs (issue 18's kit): models, losses, trainer, JAX step, precision choice."""
-    code = ("import sys; from wavegan import trainer_jax, models, losses, config, precision; "
+    code = ("import sys; from wavegan import config, models; from wavegan.train import step_jax, losses, precision; "
             "from specgan import models as specgan_models; "
             "from wavegan.train.trainer import AdversarialTrainer; "
             "trainer = AdversarialTrainer(models.WaveGANGenerator(dim=2), models.WaveGANDiscriminator(dim=2), "

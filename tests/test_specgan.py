@@ -177,8 +177,8 @@ def test_end_to_end_moments_train_export_generate_preview(tmp_path):
     classifier = os.path.join(helpers.REPO, "eval", "digits_classifier.keras")
     scored = helpers.run_script("-m eval.score", "--classifier", classifier, "--model", train_dir, "--n", "3", "--k", "1")
     assert f"{train_dir}: predicted labels" in scored.stdout
-    proc = subprocess.run([sys.executable, "-c", "import sys; from wavegan.cli.flags import kind_for_train_dir; "
-                           "print(kind_for_train_dir(sys.argv[1]).name)", train_dir],
+    proc = subprocess.run([sys.executable, "-c", "import sys; from wavegan.serve.generate import gan_of_run; "
+                           "print(gan_of_run(sys.argv[1]).name)", train_dir],
                           capture_output=True, text=True, env=helpers.script_env(), cwd=helpers.REPO, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "specgan"
