@@ -351,18 +351,23 @@ def peak_device_bytes() -> int | None:
     return int(stats["peak_bytes_in_use"]) if stats and "peak_bytes_in_use" in stats else None
 
 
+# ---------------------------------------------------------------------------------------------------
+# The run: the library's config, models, trainer and step; the kit adds noise drawn from the step and
+# sampling in chunks of one compiled shape.
+
 def kit_run(args: argparse.Namespace, classes: list[str], precision: str | None = None) -> RunConfig:
     """The kit's run in the train scripts' terms, as `train_wavegan.py --data_first_slice --data_pad_end`
     with the kit's --dim, --disc_nupdates, --phaseshuffle, --batch and --precision would configure it
     (WGAN-GP); its config.json goes into --ckpt_dir."""
     from wavegan import registry
 
-    model = registry.get("wavegan").config_class(dim=args.dim, disc_nupdates=args.disc_nupdates,
-                                                  disc_phaseshuffle=args.phaseshuffle, loss="wgan-gp").validate()
+    kind = registry.get("wavegan")
+    model = kind.config_class(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
+                              loss="wgan-gp").validate()
     data = DataConfig(sample_rate=SAMPLE_RATE, slice_len=SLICE_LEN, first_slice=True, pad_end=True,
                       labels="" if args.labels == "none" else args.labels, classes=list(classes)).resolved()
     train = TrainConfig(batch_size=args.batch, precision=precision or args.precision).validate()
-    return RunConfig(model_type="wavegan", data=data, model=model, train=train)
+    return RunConfig(model_type=kind.name, data=data, model=model, train=train)
 
 
 def build_trainer(run: RunConfig, seed: int):
@@ -632,8 +637,10 @@ def run(args: argparse.Namespace, t0: float) -> int:
                          "phaseshuffle": args.phaseshuffle, "disc_nupdates": args.disc_nupdates,
                          "precision": args.precision,
                          "jax_default_matmul_precision": jax.config.jax_default_matmul_precision}
-    # config.json, as in a train dir: a --ckpt_dir holding another model (or other classes) is refused here.
-    save_run_config(args.ckpt_dir, run_config)
+    try:  # config.json, as in a train dir: a --ckpt_dir holding another model (or other classes) is refused
+        save_run_config(args.ckpt_dir, run_config)
+    except UserError as e:  # said in the train scripts' terms
+        raise UserError(f"{str(e).rstrip('.')} (here: the same --dim and --labels, or another --ckpt_dir).") from e
     trainer = build_trainer(run_config, args.seed)
     template = step_jax.get_state(trainer)
     meta = state_files.load_meta(args.ckpt_dir)
