@@ -14,9 +14,18 @@ checkpoint is sampled from the same fixed latents. It ends with, in `--out`: `fi
 iteration, examples/s, generation clips/s, peak GPU memory, losses, iterations reached per command) and
 the clips as int16 .npz files sized to what the device tool brings back (8 files of 16 MiB, 64 MiB).
 
-Nothing it imports pulls in TensorFlow (figures.json records whether `tensorflow` ended up in
-sys.modules; the dry run in tests/test_gpu_kit.py asserts it did not). Heavy imports (JAX, Keras,
-wavegan) happen inside functions, after the wheels are on sys.path.
+The run is the library's: a RunConfig as train_wavegan.py would make it (config.json in --ckpt_dir),
+models and trainer from `wavegan.train.trainer.make_trainer`, the step of `wavegan.train.step_jax`,
+checkpoints in the TensorFlow-free format of `wavegan.train.state_files`, classes as `--data_labels`
+finds them (`wavegan.audio.labels`), latents from `wavegan.serve.latents`, int16 as `wavegan.audio.pcm`.
+What is the kit's own is what running without TensorFlow on a lent machine needs: installing the carried
+wheels, the corpus packed for transport and fed from device memory in a resumable order (`EpochFeed`,
+in place of tf.data), noise drawn from (seed, step) so that a resumed run draws what it would have, the
+time budget, runs in lockstep (`Lockstep`), figures.json, and clip packs within the device tool's limits.
+
+Nothing it imports pulls in TensorFlow or soundfile, which the GPU machines lack (figures.json records
+whether `tensorflow` ended up in sys.modules; the dry run in tests/test_gpu_kit.py asserts it did not).
+Heavy imports (JAX, Keras, the models) happen inside functions, after the wheels are on sys.path.
 """
 
 from __future__ import annotations
@@ -41,7 +50,13 @@ import numpy as np
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from wavegan.errors import UserError  # noqa: E402  (stdlib only)
+# Light modules only (the standard library and numpy): bench/gpu_kit_multi.py imports this file too.
+from wavegan.audio.files import peak_normalize  # noqa: E402
+from wavegan.audio.labels import class_name, cycled_labels, discover_classes, label_ids  # noqa: E402
+from wavegan.config import DataConfig, RunConfig, TrainConfig, save_run_config, write_text_atomically  # noqa: E402
+from wavegan.errors import UserError  # noqa: E402
+from wavegan.serve.latents import sample_latents  # noqa: E402
+from wavegan.train import state_files  # noqa: E402
 
 KIT_DIR = os.path.join(REPO, ".gpu_kit")
 CORPUS_FILE = "digits.npz"
@@ -49,11 +64,10 @@ WHEELS_SUBDIR = "wheels"
 SITE_DIR = "/tmp/gpu_kit_site"
 CKPT_DIR = "/tmp/wavegan_gpu_kit"
 JAX_CACHE_DIR = "/tmp/gpu_kit_jax_cache"
-KIT_STATE = "kit_state.json"
 FIGURES = "figures.json"
-SAMPLE_RATE, SLICE_LEN, LATENT_DIM = 16000, 16384, 100
+SAMPLE_RATE, SLICE_LEN = 16000, 16384
 CORPUS_ENCODING = "int16-delta-byteplanes-zlib"
-CHECKPOINTS_KEPT = 2
+CHECKPOINTS_KEPT = 2  # state_files on the machine's /tmp: the newest and one before it
 # What the device tool brings back from $OUT: at most 8 files of 16 MiB, 64 MiB together, two folders down.
 OUT_MAX_FILES, OUT_MAX_FILE_BYTES, OUT_MAX_TOTAL_BYTES = 8, 16 * 2**20, 64 * 2**20
 OUT_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -95,32 +109,28 @@ def unpack_corpus(arrays) -> tuple[list[np.ndarray], list[str], int]:
 
 def training_examples(clips: list[np.ndarray], slice_len: int = SLICE_LEN) -> np.ndarray:
     """What the tf.data pipeline makes of each file with --data_first_slice --data_pad_end and the default
-    peak normalisation (in numpy: wavegan/audio/pipeline.py needs TensorFlow): the clip divided by its peak, its
-    first slice_len samples, zero-padded. float32 [n, slice_len]."""
+    peak normalisation, in numpy (wavegan/audio/pipeline.py needs TensorFlow): the whole clip through the
+    decoder's `peak_normalize`, then its first slice_len samples, zero-padded. float32 [n, slice_len]."""
     out = np.zeros((len(clips), slice_len), np.float32)
     for i, clip in enumerate(clips):
-        audio = clip[:slice_len].astype(np.float32)
-        # Normalising by the whole file's peak, as wavegan.audio.peak_normalize does before slicing.
-        peak = float(np.abs(clip).max()) if clip.size else 0.0
-        out[i, :len(audio)] = audio / peak if peak > 0 else audio
+        audio = peak_normalize(clip.astype(np.float32))[:slice_len]
+        out[i, :len(audio)] = audio
     return out
 
 
 def class_ids(names: list[str], mode: str) -> tuple[list[str], np.ndarray | None]:
-    """The corpus's classes and each clip's class id for `--labels` (the rule of `--data_labels prefix`:
-    the file name up to its first '_', SC09's `Seven_...wav`), or ([], None) for an unconditional run."""
+    """The corpus's classes and each clip's class id for `--labels`, found as `--data_labels` finds them
+    (wavegan/audio/labels.py; prefix: the file name up to its first '_', SC09's `Seven_...wav`), or
+    ([], None) for an unconditional run. Unlike the train scripts, which leave such files out, a clip
+    without a class is refused: the corpus was packed for this run."""
     if mode == "none":
         return [], None
-    from wavegan.audio.categories import category_or_none  # stdlib only
-
-    found = [category_or_none(name, mode) for name in names]
-    unnamed = [name for name, c in zip(names, found) if c is None]
+    unnamed = [name for name in names if class_name(name, "", mode) is None]
     if unnamed:
         raise UserError(f"{len(unnamed)} clips (e.g. {unnamed[0]}) carry no class in their name for --labels {mode}: "
                         "rebuild the corpus with SC09-style names or use --labels none.")
-    classes = sorted(set(found))
-    index = {c: i for i, c in enumerate(classes)}
-    return classes, np.array([index[c] for c in found], np.int32)
+    data = DataConfig(labels=mode, classes=discover_classes(names, "the corpus", mode))
+    return data.classes, label_ids(names, data)
 
 
 def load_corpus(path: str) -> tuple[np.ndarray, list[str]]:
@@ -137,18 +147,12 @@ def load_corpus(path: str) -> tuple[np.ndarray, list[str]]:
 # The clips that come back: .npz files of int16 rows, each tagged with its checkpoint's step and the
 # index of its latent in the fixed bank, so a step's clips may span files and files may mix steps.
 
-def to_int16(audio: np.ndarray) -> np.ndarray:
-    """x·32767, clipped, truncated toward zero: the convention of wavegan.export.quantize_int16 (the
-    original's G_z_int16), in numpy because that module imports TensorFlow."""
-    return np.clip(audio * 32767.0, -32767.0, 32767.0).astype(np.int16)
-
-
 def pack_clips(entries: Iterable[tuple[int, np.ndarray]], out_dir: str, z_seed: int, max_files: int = CLIP_FILES_MAX,
                max_file_bytes: int = CLIP_FILE_BYTES, max_total_bytes: int = CLIP_TOTAL_BYTES,
                classes: list[str] | None = None) -> dict:
     """Writes (step, int16 clips [n, len]) entries, in order of priority, into clips_NN.npz files within
     the limits; the rows that do not fit are left out and reported. With `classes` (a conditional model)
-    each row also carries the class it was asked for (`sample_labels`)."""
+    each row also carries the class it was asked for (`sample`'s: `cycled_labels`)."""
     entries = list(entries)
     row_bytes = (entries[0][1].shape[1] * 2 + 12) if entries else 1
     rows_per_file = max(1, (max_file_bytes - 4096) // row_bytes)
@@ -167,7 +171,7 @@ def pack_clips(entries: Iterable[tuple[int, np.ndarray]], out_dir: str, z_seed: 
         chunk = rows[k:k + rows_per_file]
         name = f"clips_{len(files):02d}.npz"
         index = np.array([r[1] for r in chunk], np.int32)
-        given = {} if not classes else {"labels": sample_labels(int(index.max()) + 1, len(classes))[index],
+        given = {} if not classes else {"labels": cycled_labels(int(index.max()) + 1, len(classes))[index],
                                         "classes": np.array(classes)}
         np.savez(os.path.join(out_dir, name), clips=np.stack([r[2] for r in chunk]).astype(np.int16),
                  steps=np.array([r[0] for r in chunk], np.int64), latent_index=index,
@@ -282,8 +286,8 @@ class Lockstep:
         os.makedirs(folder, exist_ok=True)
 
     def _write(self, step: int, done: bool = False) -> None:
-        write_json_atomically(os.path.join(self.folder, f"{self.name}.step.json"),
-                              {"step": step, "done": done, "t": time.time()})
+        write_text_atomically(os.path.join(self.folder, f"{self.name}.step.json"),
+                              json.dumps({"step": step, "done": done, "t": time.time()}))
 
     def _others(self) -> dict[str, dict]:
         out = {}
@@ -318,7 +322,7 @@ class Lockstep:
     def call_stop(self, step: int) -> int:
         """The leader's: every run stops at the furthest step any has reached."""
         target = max([step, *(o["step"] for o in self._others().values())])
-        write_json_atomically(os.path.join(self.folder, self.STOP), {"step": target, "by": self.name})
+        write_text_atomically(os.path.join(self.folder, self.STOP), json.dumps({"step": target, "by": self.name}))
         return target
 
     def wait_for_others(self, step: int, give_up_at: float) -> float:
@@ -347,35 +351,38 @@ def peak_device_bytes() -> int | None:
     return int(stats["peak_bytes_in_use"]) if stats and "peak_bytes_in_use" in stats else None
 
 
-def build_trainer(args, precision: str, classes: list[str] | None = None):
-    """The project's WaveGAN pair and its trainer (label-conditional on `classes` when given), every
-    variable created, under `precision`."""
-    import keras
+# ---------------------------------------------------------------------------------------------------
+# The run: the library's config, models, trainer and step; the kit adds noise drawn from the step and
+# sampling in chunks of one compiled shape.
 
-    from wavegan.train import losses
-    from wavegan.config import DataConfig
-    from wavegan.models.config import WaveGANConfig
-    from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-    from wavegan.train.trainer import AdversarialTrainer
+def kit_run(args: argparse.Namespace, classes: list[str], precision: str | None = None) -> RunConfig:
+    """The kit's run in the train scripts' terms, as `train_wavegan.py --data_first_slice --data_pad_end`
+    with the kit's --dim, --disc_nupdates, --phaseshuffle, --batch and --precision would configure it
+    (WGAN-GP); its config.json goes into --ckpt_dir."""
+    from wavegan import registry
 
-    model = WaveGANConfig(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
-                          loss="wgan-gp").validate()
-    data = DataConfig(slice_len=SLICE_LEN, classes=list(classes or []))
+    kind = registry.get("wavegan")
+    model = kind.config_class(dim=args.dim, disc_nupdates=args.disc_nupdates, disc_phaseshuffle=args.phaseshuffle,
+                              loss="wgan-gp").validate()
+    data = DataConfig(sample_rate=SAMPLE_RATE, slice_len=SLICE_LEN, first_slice=True, pad_end=True,
+                      labels="" if args.labels == "none" else args.labels, classes=list(classes)).resolved()
+    train = TrainConfig(batch_size=args.batch, precision=precision or args.precision).validate()
+    return RunConfig(model_type=kind.name, data=data, model=model, train=train)
+
+
+def build_trainer(run: RunConfig, seed: int):
+    """The run's models and trainer, as the train mode builds them (`wavegan.train.trainer.make_trainer`
+    with the kind's models), under the run's precision."""
+    from wavegan import registry
+    from wavegan.train.precision import dtype_policy
+    from wavegan.train.trainer import make_trainer
+
     # Initial weights and phase shuffle's RNG from --seed (Keras draws their seeds from Python's random), so
     # a fresh run is reproducible and a resumed one can be checked against an uninterrupted one.
     # keras.utils.set_random_seed would do it too, but it imports TensorFlow wherever it is installed.
-    random.seed(args.seed)
-    keras.config.set_dtype_policy(precision)
-    try:
-        generator = WaveGANGenerator(**model.generator_kwargs(data), name="G")
-        discriminator = WaveGANDiscriminator(**model.discriminator_kwargs(data), name="D")
-        trainer = AdversarialTrainer(generator, discriminator, latent_dim=model.latent_dim,
-                                     disc_nupdates=model.disc_nupdates, seed=args.seed)
-        trainer.compile(losses.make_optimizer(model.loss), losses.make_optimizer(model.loss), model.loss)
-        trainer.build_for_training((SLICE_LEN, 1))
-    finally:
-        keras.config.set_dtype_policy("float32")
-    return trainer
+    random.seed(seed)
+    with dtype_policy(run.train.precision):
+        return make_trainer(run, registry.get(run.model_type).gan(None), seed=seed)
 
 
 def make_iteration(trainer, batch: int, noise_seed: int):
@@ -385,9 +392,9 @@ def make_iteration(trainer, batch: int, noise_seed: int):
     slice keeps its own, as `make_train_dataset` pairs them."""
     import jax
 
-    from wavegan.train import step_jax as trainer_jax
+    from wavegan.train import step_jax
 
-    step_fn = trainer_jax.make_step(trainer)
+    step_fn = step_jax.make_step(trainer)
     n, latent = trainer.disc_nupdates, trainer.latent_dim
 
     def iteration(state, corpus, idx, step, labels=None):
@@ -416,91 +423,21 @@ def make_generate(trainer):
     return jax.jit(generate)
 
 
-def sample_labels(n: int, num_classes: int) -> np.ndarray | None:
-    """The class asked for with latent i of the fixed bank: i mod num_classes (every class equally often,
-    as `generate` cycles them); None for an unconditional model."""
-    return (np.arange(n) % num_classes).astype(np.int32) if num_classes else None
-
-
 def sample(generate, state: dict, z: np.ndarray, num_classes: int = 0) -> np.ndarray:
     """int16 clips [n, slice_len] for latents z (latent i asking for class i mod num_classes when the model
-    is conditional), run in chunks of GEN_CHUNK (one compiled shape)."""
+    is conditional, `cycled_labels`), run in chunks of GEN_CHUNK (one compiled shape), quantised as the
+    exported models' G_z_int16 (`quantize_int16`)."""
+    from wavegan.audio.pcm import quantize_int16
+
     out = []
-    labels = sample_labels(len(z), num_classes)
+    labels = cycled_labels(len(z), num_classes) if num_classes else None
     for k in range(0, len(z), GEN_CHUNK):
         chunk = z[k:k + GEN_CHUNK]
         padded = np.concatenate([chunk, np.zeros((GEN_CHUNK - len(chunk), z.shape[1]), z.dtype)])
         extra = () if labels is None else (np.resize(labels[k:k + GEN_CHUNK], GEN_CHUNK),)  # padded as z
         audio = np.asarray(generate(state["g_trainable"], state["g_non_trainable"], padded, *extra))
-        out.append(to_int16(audio[:len(chunk)]))
+        out.append(np.asarray(quantize_int16(audio[:len(chunk)])))
     return np.concatenate(out)
-
-
-def fixed_latents(z_seed: int, n: int) -> np.ndarray:
-    """The bank every checkpoint is sampled from: row i is the same latent in every command."""
-    return np.random.default_rng(z_seed).uniform(-1.0, 1.0, (n, LATENT_DIM)).astype(np.float32)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Checkpoints on the machine's disk: the stateless step's whole state (both models, batch-norm and
-# phase-shuffle RNG state, both optimisers) as one .npz, and kit_state.json naming the newest whole one.
-
-def model_fields(args, classes: list[str] | None = None) -> dict:
-    fields = {"dim": args.dim, "latent_dim": LATENT_DIM, "slice_len": SLICE_LEN, "loss": "wgan-gp"}
-    if classes:
-        fields["classes"] = list(classes)
-    return fields
-
-
-def load_kit_state(ckpt_dir: str) -> dict | None:
-    path = os.path.join(ckpt_dir, KIT_STATE)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json_atomically(path: str, obj) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def save_checkpoint(ckpt_dir: str, state: dict, meta: dict, step: int) -> str:
-    from wavegan.train.step_jax import STATE_PARTS
-
-    name = f"state-{step:08d}.npz"
-    arrays = {f"{part}__{i:04d}": np.asarray(v) for part in STATE_PARTS for i, v in enumerate(state[part])}
-    tmp = os.path.join(ckpt_dir, f"tmp-{os.getpid()}.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, os.path.join(ckpt_dir, name))
-    meta.update(step=step, checkpoint=name)
-    write_json_atomically(os.path.join(ckpt_dir, KIT_STATE), meta)  # only now does a resume see it
-    for old in sorted(glob.glob(os.path.join(ckpt_dir, "state-*.npz")))[:-CHECKPOINTS_KEPT]:
-        os.remove(old)
-    return name
-
-
-def restore_state(ckpt_dir: str, meta: dict, template: dict) -> dict:
-    """The saved state in the structure of `template` (get_state of a freshly built trainer)."""
-    path = os.path.join(ckpt_dir, meta["checkpoint"])
-    state = {}
-    with np.load(path) as arrays:
-        for part, values in template.items():
-            keys = sorted(k for k in arrays.files if k.startswith(part + "__"))
-            if len(keys) != len(values):
-                raise UserError(f"{path} holds {len(keys)} {part} variables, the model {len(values)}: "
-                                "pass another --ckpt_dir to start afresh.")
-            state[part] = []
-            for key, value in zip(keys, values):
-                if arrays[key].shape != tuple(value.shape):
-                    raise UserError(f"{path}: {key} has shape {arrays[key].shape}, the model {tuple(value.shape)}: "
-                                    "pass another --ckpt_dir to start afresh.")
-                state[part].append(arrays[key].astype(value.dtype))
-    return state
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -522,7 +459,7 @@ def bench_generation(generate, state: dict, z_bank: np.ndarray, batches: list[in
     results = {}
     for batch in batches:
         z = np.resize(z_bank, (batch, z_bank.shape[1]))
-        extra = () if not num_classes else (sample_labels(batch, num_classes),)
+        extra = () if not num_classes else (cycled_labels(batch, num_classes),)
         for _ in range(2):
             jax.block_until_ready(generate(state["g_trainable"], state["g_non_trainable"], z, *extra))
         times, start = [], time.perf_counter()
@@ -536,17 +473,16 @@ def bench_generation(generate, state: dict, z_bank: np.ndarray, batches: list[in
     return results
 
 
-def bench_precision(args, precision: str, corpus, iterations: int, classes: list[str] | None = None,
-                    labels: tuple = ()) -> dict:
+def bench_precision(args, precision: str, corpus, iterations: int, classes: list[str], labels: tuple = ()) -> dict:
     """Seconds per iteration of a fresh model under `precision` (the trained run is not touched)."""
     import jax
     import jax.numpy as jnp
 
-    from wavegan.train import step_jax as trainer_jax
+    from wavegan.train import step_jax
 
-    trainer = build_trainer(args, precision, classes)
+    trainer = build_trainer(kit_run(args, classes, precision), args.seed)
     iteration = make_iteration(trainer, args.batch, args.noise_seed)
-    state = jax.tree.map(lambda v: jnp.array(v), trainer_jax.get_state(trainer))
+    state = jax.tree.map(lambda v: jnp.array(v), step_jax.get_state(trainer))
     feed = EpochFeed(corpus.shape[0], seed=args.seed + 1)
     start = time.perf_counter()
     state, logs = iteration(state, corpus, feed.next((args.batch, args.disc_nupdates)), np.int32(0), *labels)
@@ -562,9 +498,9 @@ def bench_precision(args, precision: str, corpus, iterations: int, classes: list
               **iteration_figures(args, statistics.median(times[1:])),
               "d_loss_finite": bool(np.isfinite(float(logs["d_loss"]))),
               "peak_device_bytes_so_far": peak_device_bytes()}
-    z = fixed_latents(args.z_seed, max(args.gen_batches))
+    z = sample_latents(max(args.gen_batches, default=1), trainer.latent_dim, args.z_seed)
     result["generation"] = bench_generation(make_generate(trainer), state, z, args.gen_batches,
-                                            num_classes=len(classes or []))
+                                            num_classes=len(classes))
     return result
 
 
@@ -665,7 +601,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
     import jax.numpy as jnp
     import keras
 
-    from wavegan.train import step_jax as trainer_jax
+    from wavegan.train import step_jax
 
     if args.jax_cache:
         jax.config.update("jax_compilation_cache_dir", args.jax_cache)
@@ -677,15 +613,12 @@ def run(args: argparse.Namespace, t0: float) -> int:
         "device": {"platform": device.platform, "kind": device.device_kind, "count": jax.local_device_count()},
         "versions": {"python": platform.python_version(), "jax": jax.__version__, "keras": keras.__version__,
                      "numpy": np.__version__},
-        "config": {**model_fields(args), "batch": args.batch, "phaseshuffle": args.phaseshuffle,
-                   "disc_nupdates": args.disc_nupdates, "precision": args.precision,
-                   "jax_default_matmul_precision": jax.config.jax_default_matmul_precision},
     }
 
     def write_figures() -> None:
         figures["tensorflow_in_sys_modules"] = "tensorflow" in sys.modules
         figures["wall_s"] = time.monotonic() - t0
-        write_json_atomically(os.path.join(args.out, FIGURES), figures)
+        write_text_atomically(os.path.join(args.out, FIGURES), json.dumps(figures, indent=1, sort_keys=True))
 
     corpus_np, names = load_corpus(args.corpus)
     corpus = jax.device_put(corpus_np)
@@ -698,18 +631,25 @@ def run(args: argparse.Namespace, t0: float) -> int:
                          "mib": os.path.getsize(args.corpus) / 2**20}
     del corpus_np
 
-    trainer = build_trainer(args, args.precision, classes)
-    template = trainer_jax.get_state(trainer)
-    meta = load_kit_state(args.ckpt_dir)
-    if meta is not None and meta["model"] != model_fields(args, classes):
-        raise UserError(f"{args.ckpt_dir} holds a run of {meta['model']}, not {model_fields(args, classes)}: pass "
-                        "the same --dim and --labels or another --ckpt_dir.")
+    run_config = kit_run(args, classes)
+    figures["config"] = {"dim": run_config.model.dim, "latent_dim": run_config.model.latent_dim,
+                         "slice_len": run_config.data.slice_len, "loss": run_config.model.loss, "batch": args.batch,
+                         "phaseshuffle": args.phaseshuffle, "disc_nupdates": args.disc_nupdates,
+                         "precision": args.precision,
+                         "jax_default_matmul_precision": jax.config.jax_default_matmul_precision}
+    try:  # config.json, as in a train dir: a --ckpt_dir holding another model (or other classes) is refused
+        save_run_config(args.ckpt_dir, run_config)
+    except UserError as e:  # said in the train scripts' terms
+        raise UserError(f"{str(e).rstrip('.')} (here: the same --dim and --labels, or another --ckpt_dir).") from e
+    trainer = build_trainer(run_config, args.seed)
+    template = step_jax.get_state(trainer)
+    meta = state_files.load_meta(args.ckpt_dir)
     if meta is None:
         state = jax.tree.map(lambda v: jnp.array(v), template)  # copies: the step donates its input
-        meta = {"model": model_fields(args, classes), "step": 0, "commands": [], "samples": []}
+        meta = {"step": 0, "commands": [], "samples": []}
         feed = EpochFeed(len(names), seed=args.seed)
     else:
-        state = jax.device_put(restore_state(args.ckpt_dir, meta, template))
+        state = jax.device_put(state_files.restore(args.ckpt_dir, meta, template))
         if meta["feed"]["n_clips"] != len(names):
             raise UserError(f"{args.ckpt_dir} was trained on {meta['feed']['n_clips']} clips, the corpus has "
                             f"{len(names)}: carry the same corpus or pass another --ckpt_dir.")
@@ -721,7 +661,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
 
     iteration = make_iteration(trainer, args.batch, args.noise_seed)
     generate = make_generate(trainer)
-    z_bank = fixed_latents(args.z_seed, max(args.final_n, args.curve_n))
+    z_bank = sample_latents(max(args.final_n, args.curve_n), trainer.latent_dim, args.z_seed)
     command = {"started_unix": time.time(), "device": device.device_kind, "step_start": step_start,
                "precision": args.precision, "batch": args.batch}
     train_figures: dict = {"precision": args.precision, "step_start": step_start, "losses": [], "checkpoints": []}
@@ -737,7 +677,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
         meta["samples"] = [s for s in meta["samples"] if s["step"] != step] + [{"step": step, "n": n_clips,
                                                                                "file": sample_file}]
         meta["noise_seed"], meta["z_seed"] = args.noise_seed, args.z_seed
-        name = save_checkpoint(args.ckpt_dir, state, meta, step)
+        name = state_files.save(args.ckpt_dir, state, meta, step, CHECKPOINTS_KEPT)
         samples_taken[:] = [s for s in samples_taken if s[0] != step] + [(step, sample_file)]
         train_figures["checkpoints"].append({"step": step, "file": name, "clips": n_clips,
                                              "seconds": time.perf_counter() - t})
@@ -824,7 +764,7 @@ def run(args: argparse.Namespace, t0: float) -> int:
     command.update(step_end=step, iterations=trained, train_s=train_figures["train_s"],
                    s_per_iter=train_figures.get("s_per_iter"))
     meta["commands"].append(command)
-    write_json_atomically(os.path.join(args.ckpt_dir, KIT_STATE), meta)
+    state_files.write_meta(args.ckpt_dir, meta)
     figures["commands"] = meta["commands"]
 
     # The clips first (they are what a command killed at its limit must not lose), then the benchmarks.

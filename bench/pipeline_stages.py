@@ -25,6 +25,7 @@ from pipeline import write_folder
 
 from wavegan.audio import corpus
 from wavegan.audio import pipeline as data
+from wavegan.audio.slicing import expected_slices_per_epoch
 from wavegan.config import DataConfig
 
 BATCH = 64
@@ -78,7 +79,7 @@ def main() -> None:
         cfg = DataConfig(data_dir=folder, prepared=folder + ".prepared").resolved()
         files = data.prepare_files(cfg, batch_size=BATCH)
         entries = corpus.prepare(files, cfg)
-        per_file = data.expected_slices_per_epoch([f.frames_at(cfg.sample_rate) for f in files], cfg) / len(files)
+        per_file = expected_slices_per_epoch([f.frames_at(cfg.sample_rate) for f in files], cfg) / len(files)
         results: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for _ in range(args.rounds):
             for framing in ("literal", "flat"):

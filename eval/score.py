@@ -144,9 +144,10 @@ def generate_clips(source: str, n: int, seed: int, classifier_labels=None) -> tu
         return kind.clips_for_scoring(source, n, seed), None
     from wavegan.audio.labels import cycled_labels
     from wavegan.serve import generate
+    from wavegan.serve.latents import sample_latents
 
     generator = generate.open_generator(source, generate.gan_of_run)
-    latents = generate.sample_latents(n, generator.latent_dim, seed)
+    latents = sample_latents(n, generator.latent_dim, seed)
     labels = cycled_labels(n, len(generator.classes)) if generator.classes else None
     asked = None
     if labels is not None and classifier_labels is not None:

@@ -2,7 +2,9 @@
 
 Decoding uses tensorflow-io when it is importable *and* its ops load (on TensorFlow newer than 2.17
 the import succeeds but every op fails with "undefined symbol"), and soundfile otherwise. Every
-function here works on one file and knows nothing of slicing, batching or models (see data.py).
+function here works on one file and knows nothing of slicing, batching or models (see pipeline.py).
+soundfile is imported where a file is read, so that the array helpers (peak_normalize, to_float32) and
+the modules that only name files (labels.py) load where it is not installed (the GPU kit's machines).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
-import soundfile
 
 from wavegan.errors import UserError
 
@@ -66,6 +67,8 @@ def find_audio_files(data_dir: str, flag: str = "--data_dir") -> list[str]:
 
 def probe_audio_files(paths: Iterable[str]) -> list[AudioFileInfo]:
     """Reads each header; an unreadable file is skipped with one warning naming it."""
+    import soundfile
+
     infos = []
     for path in paths:
         try:
@@ -135,6 +138,8 @@ def _tfio_reads_correctly(path: str) -> bool:
     if not path.lower().endswith(TFIO_EXTENSIONS):
         return False
     if path.lower().endswith((".wav", ".wave")):
+        import soundfile
+
         try:
             return soundfile.info(path).subtype in TFIO_WAV_SUBTYPES
         except Exception:
@@ -143,6 +148,8 @@ def _tfio_reads_correctly(path: str) -> bool:
 
 
 def _read_soundfile(path: str) -> tuple[np.ndarray, int]:
+    import soundfile
+
     audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
     return audio, int(rate)
 

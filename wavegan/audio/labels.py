@@ -4,7 +4,8 @@
 up to its first `_` names it (SC09's `Seven_0a2b3c4d_nohash_0.wav` is a `Seven`). The classes found at
 the first train run are sorted by name, listed, and saved in config.json (`data.classes`, a class's
 index is its position there); a resume must find the same set. Everything after training (generate,
-preview, export, eval) reads the names from there.
+preview, export, eval) reads the names from there. Imports neither TensorFlow nor soundfile: the GPU kit
+(bench/gpu_kit.py) reads its clips' classes here on machines that have neither.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 from wavegan.audio import files as audio
 from wavegan.audio import categories
 from wavegan.config import DataConfig, RunConfig
-from wavegan.audio.pipeline import expected_slices_per_epoch
+from wavegan.audio.slicing import expected_slices_per_epoch
 from wavegan.errors import UserError
 
 log = logging.getLogger("wavegan")
@@ -77,9 +78,14 @@ def label_files(run: RunConfig, files: Sequence[audio.AudioFileInfo]
 
 def file_label_ids(files: Sequence[audio.AudioFileInfo], cfg: DataConfig) -> np.ndarray:
     """Class index of every file, int32 [len(files)]; every file must belong to one of cfg.classes."""
+    return label_ids([f.path for f in files], cfg)
+
+
+def label_ids(paths: Sequence[str], cfg: DataConfig) -> np.ndarray:
+    """Class index of every path, int32 [len(paths)]; every path must belong to one of cfg.classes."""
     index = {name: i for i, name in enumerate(cfg.classes)}
-    ids = [index.get(class_name(f.path, cfg.data_dir, cfg.labels)) for f in files]
-    missing = [f.path for f, i in zip(files, ids) if i is None]
+    ids = [index.get(class_name(path, cfg.data_dir, cfg.labels)) for path in paths]
+    missing = [path for path, i in zip(paths, ids) if i is None]
     if missing:
         raise ValueError(f"{len(missing)} files match no class, e.g. {missing[0]} (filter with usable_files)")
     return np.asarray(ids, np.int32)

@@ -67,6 +67,7 @@ def run_gan_mode(mode: str, train_dir: str, make_kind: Callable[[str], Any], set
     import tensorflow as tf
 
     from wavegan.serve import export, generate, preview
+    from wavegan.serve.latents import interpolate, load_latents, sample_latents
     from wavegan.train import checkpoints
 
     if mode == "incept":
@@ -100,12 +101,12 @@ def run_gan_mode(mode: str, train_dir: str, make_kind: Callable[[str], Any], set
             raise UserError("--generate_n and --generate_batch_size must be at least 1.")
         if settings.generate_interp:
             rows = [int(r) for r in settings.generate_interp_rows]
-            saved = generate.load_latents(settings.generate_interp, source.latent_dim)
+            saved = load_latents(settings.generate_interp, source.latent_dim)
             if len(rows) != 2 or max(rows) >= len(saved):
                 raise UserError(f"--generate_interp_rows needs two row numbers below {len(saved)}.")
-            latents = generate.interpolate(saved[rows[0]], saved[rows[1]], settings.generate_n)
+            latents = interpolate(saved[rows[0]], saved[rows[1]], settings.generate_n)
         else:
-            latents = generate.sample_latents(settings.generate_n, source.latent_dim, settings.generate_seed)
+            latents = sample_latents(settings.generate_n, source.latent_dim, settings.generate_seed)
         out_dir = settings.generate_dir or os.path.join(train_dir, "generated")
         if source.classes or settings.generate_label:
             generate.write_labelled(source, latents, out_dir, settings.generate_label, bool(settings.generate_interp),

@@ -3,14 +3,13 @@
 Generation runs in fixed-size batches and each batch is written before the next is made, so memory
 stays flat for any number of files (the paper's protocol scores 50,000). The latents of every file are
 saved (`z.npy`, row i → file i), so any two can later be interpolated (a request in the original's
-issue tracker). A label-conditional model writes `<Class>_<index>.wav` (and `<Class>_z.npy`) for each
+issue tracker; the latents themselves come from `wavegan.serve.latents`). A label-conditional model writes `<Class>_<index>.wav` (and `<Class>_z.npy`) for each
 class asked for, the same latents for every class.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from typing import Callable
 
@@ -24,9 +23,9 @@ from wavegan.audio.labels import parse_label
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
 from wavegan.serve.export import INFO_FILE, read_export_info
+# The latents' home is latents.py; these names stay importable from here for older callers.
+from wavegan.serve.latents import fixed_latents, interpolate, load_latents, sample_latents  # noqa: F401
 from wavegan.train.kind import GanKind
-
-log = logging.getLogger("wavegan")
 
 
 @dataclasses.dataclass
@@ -95,33 +94,6 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
 
     return Generator(generate_int16, run.model.latent_dim, run.data.sample_rate, step,
                      checkpoint or checkpoints.latest_checkpoint(train_dir), list(run.data.classes))
-
-
-def sample_latents(n: int, latent_dim: int, seed: int | None) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, latent_dim)).astype(np.float32)
-
-
-def fixed_latents(path: str, n: int, latent_dim: int, flag: str = "n") -> np.ndarray:
-    """Latents kept for the life of a run (preview, incept): loaded from `path` (.npy), else drawn and saved.
-
-    When `n` (the mode's `flag`) differs from what `path` holds, the first rows are kept, so earlier
-    outputs stay comparable with the new ones, and any extra rows are drawn; the file is rewritten."""
-    saved = load_latents(path, latent_dim) if os.path.exists(path) else np.zeros((0, latent_dim), np.float32)
-    if len(saved) == n:
-        return saved
-    latents = np.concatenate([saved[:n], sample_latents(max(0, n - len(saved)), latent_dim, seed=None)])
-    if len(saved):
-        log.warning("%s held %d latents and --%s is %d: %s, and rewrote it.", path, len(saved), flag, n,
-                    f"kept its first {n}" if n < len(saved) else f"kept them and drew {n - len(saved)} more")
-    np.save(path + ".tmp.npy", latents)
-    os.replace(path + ".tmp.npy", path)
-    return latents
-
-
-def interpolate(z_a: np.ndarray, z_b: np.ndarray, n: int) -> np.ndarray:
-    """n latents on the straight line from z_a to z_b, both ends included (U(−1,1)^d is convex)."""
-    weights = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
-    return (1.0 - weights) * z_a[None] + weights * z_b[None]
 
 
 def write_wavs(generator: Generator, latents: np.ndarray, out_dir: str, batch_size: int = 64,
@@ -203,14 +175,3 @@ def write_labelled(generator: Generator, latents: np.ndarray, out_dir: str, labe
         paths += write_wavs(generator, latents, out_dir, batch_size, f"{classes[index]}_", print_fn,
                             labels=np.full(n, index, np.int32))
     return paths
-
-
-def load_latents(path: str, latent_dim: int) -> np.ndarray:
-    """A .npy of latents [n, latent_dim] (e.g. a z.npy written here, or the preview's)."""
-    try:
-        latents = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise UserError(f"Cannot read latents from {path} ({e}): pass a .npy array of shape [n, {latent_dim}].") from e
-    if latents.ndim != 2 or latents.shape[1] != latent_dim:
-        raise UserError(f"{path} holds an array of shape {latents.shape}; the model needs [n, {latent_dim}].")
-    return latents.astype(np.float32)

@@ -24,7 +24,7 @@ from wavegan.config import RunConfig, load_run_config
 from wavegan.audio.pcm import quantize_int16
 from wavegan.serve.export import flatten_clips
 from wavegan.train.kind import GanKind
-from wavegan.serve.generate import fixed_latents
+from wavegan.serve.latents import fixed_latents
 
 PREVIEW_DIR = "preview"
 

@@ -24,9 +24,9 @@ from wavegan.audio.files import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, distribute, loop, losses, precision
+from wavegan.train import checkpoints, distribute, loop, precision
 from wavegan.train.kind import GanKind
-from wavegan.train.trainer import AdversarialTrainer
+from wavegan.train.trainer import make_trainer
 
 # (generator, run, kind) → what to call with (checkpoint prefix, step) after each save (the SavedModel
 # refresh); it may have a `wait()` that the end of training calls.
@@ -117,15 +117,11 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
     """
     strategy = strategy or tf.distribute.get_strategy()
     run = resolve_precision(run, kind, print_fn, strategy.num_replicas_in_sync)
-    previous_policy = keras.config.dtype_policy()
     if run.train.precision == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
         log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
-    keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
-    try:
+    with precision.dtype_policy(run.train.precision):
         return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter, file_labels)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
@@ -141,14 +137,8 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
         os.makedirs(train_dir, exist_ok=True)
     jit = loop.resolve_jit(run.train.jit)
     with strategy.scope():
-        generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
-        g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
-        if run.train.precision == "mixed_float16":
-            g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
-                                        keras.optimizers.LossScaleOptimizer(d_optimizer))
-        trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates)
-        trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=jit)
-        trainer.build_for_training(kind.critic_input_shape(run))
+        trainer = make_trainer(run, kind, jit_compile=jit)
+    generator, discriminator = trainer.generator, trainer.discriminator
     if replicas > 1:
         print_fn(f"Training on {distribute.describe(strategy)}: {run.train.batch_size // replicas} examples "
                  f"per replica, {run.train.batch_size} per step.")

@@ -7,6 +7,11 @@ complete, so the newest checkpoint it names is always whole, even after a kill m
 Both backends write the same files. The JAX backend's variables are not TensorFlow objects, so there
 `model_checkpoint` checkpoints TensorFlow shadows of them laid out as the TensorFlow backend's variables
 are (`ShadowCheckpoint`): a run written by one backend resumes under the other.
+
+The second format, for machines without TensorFlow (the GPU kit, bench/gpu_kit.py), is in
+`wavegan/train/state_files.py`: the JAX step's whole state as `state-<step>.npz` and a `state.json`
+naming the newest, written atomically and keeping the newest N. It lives apart only because this module
+imports TensorFlow; train dirs of the train scripts never hold it.
 """
 
 from __future__ import annotations

@@ -8,13 +8,15 @@ generator output becomes audio (identity for WaveGAN, Griffin-Lim for SpecGAN).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import keras
-import tensorflow as tf
 
 from wavegan.audio.pcm import quantize_int16
 from wavegan.config import RunConfig
+
+if TYPE_CHECKING:  # in annotations only: building models needs no TensorFlow (the GPU kit has none)
+    import tensorflow as tf
 
 
 class Renderer:

@@ -11,9 +11,10 @@ Imports no TensorFlow (the JAX-only GPU machines use it too); each backend's GPU
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -105,15 +106,11 @@ def probe_speedup(build_layers: Callable[[], Callable], inputs: np.ndarray, seco
     alternating, for about `seconds` in all (the median of each)."""
     import keras
 
-    previous = keras.config.dtype_policy()
     models = {}
-    try:
-        for policy in ("float32", "mixed_bfloat16"):
-            keras.config.set_dtype_policy(policy)
+    for policy in ("float32", "mixed_bfloat16"):
+        with dtype_policy(policy):
             models[policy] = build_layers()
             keras.ops.convert_to_numpy(models[policy](inputs))  # build and warm up
-    finally:
-        keras.config.set_dtype_policy(previous)
     times: dict[str, list[float]] = {policy: [] for policy in models}
     end = time.perf_counter() + seconds
     while time.perf_counter() < end or min(len(t) for t in times.values()) < 3:
@@ -122,3 +119,17 @@ def probe_speedup(build_layers: Callable[[], Callable], inputs: np.ndarray, seco
             keras.ops.convert_to_numpy(model(inputs))
             times[policy].append(time.perf_counter() - start)
     return float(np.median(times["float32"]) / np.median(times["mixed_bfloat16"]))
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Keras' global dtype policy set to `name` inside the block (layers take it when they are built),
+    and set back to what it was after, however the block ends."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -18,9 +18,15 @@ The step itself is backend code, at the edge: `trainer_tf` (GradientTape, tf.dis
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 
+from wavegan.config import RunConfig
 from wavegan.train import losses
+
+if TYPE_CHECKING:
+    from wavegan.train.kind import GanKind
 
 
 @keras.saving.register_keras_serializable(package="wavegan")
@@ -116,3 +122,19 @@ class AdversarialTrainer(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+def make_trainer(run: RunConfig, kind: GanKind, seed: int | None = None,
+                 jit_compile: bool | str = "auto") -> AdversarialTrainer:
+    """The run's two models (built by `kind`) and their trainer, compiled with the run's loss and each
+    model's own optimiser for it (loss-scaled under mixed_float16), every variable created. Build it
+    under the run's dtype policy (`precision.dtype_policy`), and under a strategy's scope if any."""
+    generator, discriminator = kind.build_generator(run), kind.build_discriminator(run)
+    g_optimizer, d_optimizer = losses.make_optimizer(run.model.loss), losses.make_optimizer(run.model.loss)
+    if run.train.precision == "mixed_float16":
+        g_optimizer, d_optimizer = (keras.optimizers.LossScaleOptimizer(g_optimizer),
+                                    keras.optimizers.LossScaleOptimizer(d_optimizer))
+    trainer = AdversarialTrainer(generator, discriminator, run.model.latent_dim, run.model.disc_nupdates, seed=seed)
+    trainer.compile(g_optimizer, d_optimizer, run.model.loss, jit_compile=jit_compile)
+    trainer.build_for_training(kind.critic_input_shape(run))
+    return trainer
