@@ -13,6 +13,7 @@ import os
 import keras
 import numpy as np
 import pytest
+import soundfile
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
@@ -488,7 +489,7 @@ def test_seed_is_trimmed_at_0_1_encoded_and_cut_to_the_receptive_field(tmp_path)
     rng = np.random.default_rng(0)
     audio = np.concatenate([np.zeros(3000), 0.5 * rng.uniform(-1, 1, 6000), np.zeros(3000)]).astype(np.float32)
     path = fx.write(str(tmp_path / "seed.wav"), audio[:, None], 16000)
-    stored = np.round(audio * 32768).clip(-32768, 32767) / 32768  # as 16-bit PCM decodes
+    stored = soundfile.read(path, dtype="float64")[0]  # as 16-bit PCM stored it
     start, end = ref.original_trim(stored.astype(np.float32), 0.1)
     assert start == 2560 and end > start
     seed = generation.seed_classes(path, model, 16000)
