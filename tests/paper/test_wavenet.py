@@ -71,8 +71,9 @@ def test_flag_defaults_are_train_py_and_generate_py_defaults():
         "wavenet_params": None,  # → the shipped wavenet_params.json
         "generate_samples": 16000, "generate_temperature": 1.0, "generate_fast": True, "generate_wav_seed": None,
         "data_normalize": False,  # librosa.load: floats in [−1, 1], not normalised (§B5.3)
-        # docs/differences.md: the output holds only the generated samples unless asked to keep the context
-        "generate_keep_seed": False,
+        # docs/differences.md: the output holds only the generated samples unless asked to keep the context;
+        # categories from the file name's prefix (the original: VCTK's p<speaker>_, `--wavenet_gc_from vctk`)
+        "generate_keep_seed": False, "wavenet_gc_from": "prefix",
     }
     for name, value in expected.items():
         assert defaults.get(name, "missing") == value, name
@@ -419,6 +420,24 @@ def test_pieces_at_the_defaults_and_after_the_trim():
     np.testing.assert_array_equal(np.concatenate([cut[0, 40:], cut[1, 40:]])[:len(kept)], kept)
     silent = np.asarray(pieces(tf.constant(np.zeros((5000, 1), np.float32)), 40, 5000, 0.3))
     assert silent.shape[0] == 0  # §B5.7: an all-silent file gives no piece
+
+
+def test_training_batches_pair_each_input_window_with_the_next_sample(tmp_path):
+    """The train mode's dataset from a file: trimmed, cut and encoded as above; targets are the inputs from
+    RF on, one sample later (§B4), so that every batch item predicts sample j + RF from j … j + RF − 1."""
+    from wavegan.audio import pipeline
+    from wavenet.data import make_dataset, piece_config
+
+    rng = np.random.default_rng(0)
+    audio = np.concatenate([np.zeros(3000), 0.7 * rng.uniform(-1, 1, 9000), np.zeros(3000)]).astype(np.float32)
+    fx.write(str(tmp_path / "audio" / "a.wav"), audio[:, None], 16000)
+    cfg = WaveNetConfig(dilations=[1, 2, 4, 8, 16, 1, 2, 4], quantization_channels=32, sample_size=500)
+    rf = cfg.receptive_field
+    data_cfg = piece_config(DataConfig(data_dir=str(tmp_path / "audio"), normalize=False), rf, cfg.sample_size)
+    files = pipeline.prepare_files(data_cfg, 2)
+    inputs, targets = (np.asarray(t) for t in next(iter(make_dataset(files, data_cfg, cfg, 2))))
+    assert inputs.shape == (2, rf + 500 - 1) and targets.shape == (2, 500)
+    np.testing.assert_array_equal(targets[:, :-1], inputs[:, rf:])
 
 
 # --- generation (reference §B7, §B8) -----------------------------------------------------------------------------
