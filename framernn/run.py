@@ -28,6 +28,17 @@ def build_model(run: RunConfig) -> FrameRNN:
     return FrameRNN(cfg.frame_size, cfg.units, cfg.layers, name="framernn").build_for()
 
 
+def make_optimizer(cfg) -> keras.optimizers.Optimizer:
+    """The post leaves it open (reference §B10.3): Adam, gradients clipped to norm `clipnorm` (0: not clipped)."""
+    return keras.optimizers.Adam(cfg.learning_rate, clipnorm=cfg.clipnorm or None)
+
+
+def make_loss() -> keras.losses.Loss:
+    """reference §B10.1: mean squared error of prediction − target, averaged over the sequence (and over the
+    frame's samples and the batch)."""
+    return keras.losses.MeanSquaredError()
+
+
 def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print, on_start=None) -> int:
     from wavegan import config
 
@@ -35,9 +46,8 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     files = data.prepare_files(run.data, run.train.batch_size)
     config.save_run_config(train_dir, run)
     model = build_model(run)
-    optimizer = keras.optimizers.Adam(run.model.learning_rate, clipnorm=run.model.clipnorm or None)
     dataset = make_dataset(files, run.data, run.model, run.train.batch_size)
-    return supervised.train_model(train_dir, run, model, optimizer, keras.losses.MeanSquaredError(), dataset, print_fn,
+    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), make_loss(), dataset, print_fn,
                                   on_start)
 
 

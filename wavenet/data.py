@@ -35,10 +35,9 @@ def trim_silence(samples: tf.Tensor, threshold: float) -> tf.Tensor:
     padded = tf.pad(x, [[frame // 2, frame // 2]])
     frames = tf.signal.frame(padded, frame, TRIM_HOP)
     rms = tf.sqrt(tf.reduce_mean(tf.square(frames), axis=1))
-    loud = tf.cast(tf.where(rms > threshold)[:, 0], tf.int32)
-    empty = tf.equal(tf.size(loud), 0)
-    start = tf.where(empty, 0, TRIM_HOP * tf.reduce_min(tf.concat([loud, [0]], 0)))
-    end = tf.where(empty, 0, TRIM_HOP * tf.reduce_max(tf.concat([loud, [0]], 0)))
+    # The loud frames in ascending order, then a 0 so that a clip without any gives start = end = 0.
+    loud = tf.concat([tf.cast(tf.where(rms > threshold)[:, 0], tf.int32), [0]], 0)
+    start, end = TRIM_HOP * loud[0], TRIM_HOP * tf.reduce_max(loud)
     return samples[start:tf.maximum(start, end)]
 
 

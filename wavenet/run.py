@@ -14,6 +14,7 @@ from wavegan.audio import categories
 from wavegan.audio import pipeline as data
 from wavegan.audio import mulaw
 from wavegan.train import checkpoints, supervised
+from wavegan.train.losses import TF1RMSprop
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
@@ -31,12 +32,19 @@ def build_model(run: RunConfig) -> WaveNet:
 
 
 def make_optimizer(cfg: WaveNetConfig) -> keras.optimizers.Optimizer:
-    """§4: Adam with ε 1e-4; momentum SGD; RMSProp with decay 0.9 and ε 1e-5."""
+    """reference §B4: Adam with ε 1e-4; heavy-ball momentum SGD; TF1's RMSProp (accumulators from ones)
+    with decay 0.9, momentum and ε 1e-5. No clipping, no schedule."""
     if cfg.optimizer == "adam":
         return keras.optimizers.Adam(cfg.learning_rate, epsilon=1e-4)
     if cfg.optimizer == "sgd":
         return keras.optimizers.SGD(cfg.learning_rate, momentum=cfg.momentum)
-    return keras.optimizers.RMSprop(cfg.learning_rate, rho=0.9, momentum=cfg.momentum, epsilon=1e-5)
+    return TF1RMSprop(cfg.learning_rate, rho=0.9, momentum=cfg.momentum, epsilon=1e-5)
+
+
+def make_loss() -> keras.losses.Loss:
+    """reference §B4: softmax cross-entropy on the logits (natural log), averaged over every batch item and
+    every target position (receptive_field … T − 1 of each piece, wavenet/data.py: to_training_pair)."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = print, on_start=None) -> int:
@@ -58,10 +66,10 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
              f"({1000 * run.model.receptive_field / run.data.sample_rate:.1f} ms)")
     model = build_model(run)
     dataset = make_dataset(files, run.data, run.model, run.train.batch_size)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     # The last block's residual output feeds nothing, as in the original (§2.3): not worth a warning.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['wavenet/layer\d+/dense'")
-    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), loss, dataset, print_fn, on_start)
+    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), make_loss(), dataset, print_fn,
+                                  on_start)
 
 
 def open_model(source: str, checkpoint: str | None = None):

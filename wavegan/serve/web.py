@@ -31,7 +31,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from wavegan.errors import UserError
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # above wavegan/serve/
 WEB_SOURCE = os.path.join(REPO_ROOT, "web")
 PAGE_DIR = os.path.join(WEB_SOURCE, "page")
 ORT_DIST = os.path.join(WEB_SOURCE, "node_modules", "onnxruntime-web", "dist")

@@ -57,8 +57,10 @@ def gradient_penalty(input_gradients):
 class TF1RMSprop(keras.optimizers.RMSprop):
     """RMSProp as TensorFlow 1 did it: mean-square accumulators start at ones, not zeros.
 
-    Keras starts them at zero, which makes the first steps lr/√(1−ρ) ≈ 3× larger; with ε = 1e-10 inside
-    the square root (Keras 3 also puts ε there) this matches the original's lsgan/wgan updates.
+    Keras starts them at zero, which makes the first steps lr/√(1−ρ) ≈ 3× larger; with ε inside the square
+    root (Keras 3 also puts it there) this matches TF1's updates: the GANs' lsgan/wgan (ε 1e-10, reference
+    §5) and, with `momentum` (TF1's heavy-ball accumulator, from zeros as Keras's), the WaveNet's rmsprop
+    (ε 1e-5, reference §B4).
     """
 
     def build(self, var_list):

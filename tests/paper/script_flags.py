@@ -1,0 +1,36 @@
+"""A training script's flag defaults read from its source with `ast` (the scripts define their flags on absl's
+global FLAGS when imported, and two of them cannot be imported into one process), and the Settings a run
+made with no flag given would get."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from wavegan import registry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = "wavegan/cli/flags.py"
+
+
+def script_defaults(script: str) -> dict:
+    """name → default of every `track`/`_track(flags.DEFINE_*, name, default, …)` in the shared flag module and
+    `script`, then the script's `FLAGS.set_default(name, value)` overrides. A default computed by a call
+    (a path) reads as None."""
+    defines, overrides = {}, {}
+    for name in (SHARED, script):
+        for node in ast.walk(ast.parse(open(os.path.join(ROOT, name)).read())):
+            if not isinstance(node, ast.Call):
+                continue
+            called = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if called in ("track", "_track") and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant):
+                value = node.args[2]
+                defines[node.args[1].value] = None if isinstance(value, ast.Call) else ast.literal_eval(value)
+            elif called == "set_default" and name == script:
+                overrides[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
+    return {**defines, **overrides}
+
+
+def default_settings(script: str) -> registry.Settings:
+    """The Settings the runner hands a kind when no flag is given."""
+    return registry.Settings(**script_defaults(script), given=frozenset())
