@@ -3,9 +3,13 @@
 Every MINUTES it copies the newest checkpoint named in TRAIN_DIR/checkpoint (TensorFlow only names a
 checkpoint there once it is completely written) into TRAIN_DIR/backup/, each file under a temporary
 name first and renamed when whole, the index last, so a backup that has an index is complete. A
-checkpoint rotated away by training while it is being copied is abandoned and the newer one taken.
-Backups are kept forever unless --keep N is given. The backup folder holds the run's config.json and
-a `checkpoint` file, so it can itself be passed to `train_wavegan.py generate` / `infer`.
+checkpoint that cannot be read (a file cut short by a partial copy or a failed sync) is never copied:
+the newest one that can be read is taken instead, and said. A checkpoint rotated away by training
+while it is being copied is abandoned and the newer one taken. A copy that fails for space or
+permission stops with one sentence and leaves no partial files. Backups are kept forever unless
+--keep N is given. The backup folder holds the run's config.json and a `checkpoint` file, so it can
+itself be passed to `train_wavegan.py generate` / `infer`. It never takes the train dir's lock: it
+only reads what training has finished writing.
 """
 
 from __future__ import annotations
@@ -25,18 +29,35 @@ class CheckpointVanished(Exception):
     """Training rotated the checkpoint away while it was being copied."""
 
 
-def latest_complete_checkpoint(train_dir: str) -> str | None:
-    """The prefix of the newest checkpoint the `checkpoint` state file names, if all its files exist."""
-    try:
-        with open(os.path.join(train_dir, "checkpoint")) as f:
-            match = re.search(r'^model_checkpoint_path:\s*"(.+)"', f.read(), re.MULTILINE)
-    except FileNotFoundError:
-        return None
-    if not match:
-        return None
-    prefix = match.group(1)
-    prefix = prefix if os.path.isabs(prefix) else os.path.join(train_dir, prefix)
-    return prefix if checkpoint_files(prefix) else None
+def listed_checkpoints(train_dir: str) -> list[str]:
+    """The prefixes the `checkpoint` state file names, newest first (the train loop's reading of it)."""
+    from wavegan.train.checkpoints import listed_checkpoints as listed  # loads TensorFlow: only when needed
+
+    return listed(train_dir)
+
+
+def checkpoint_problem(prefix: str) -> str | None:
+    """Why a checkpoint cannot be read (None: it can); the train loop's check (wavegan.train.checkpoints)."""
+    from wavegan.train.checkpoints import checkpoint_problem as problem
+
+    return problem(prefix)
+
+
+def latest_complete_checkpoint(train_dir: str, warned: set[str] | None = None,
+                               print_fn=lambda line: print(line, file=sys.stderr)) -> str | None:
+    """The prefix of the newest checkpoint the `checkpoint` state file names whose files all exist and can
+    be read; a newer one that cannot be read is said once (`warned` remembers)."""
+    warned = set() if warned is None else warned
+    for prefix in listed_checkpoints(train_dir):
+        if not checkpoint_files(prefix):
+            continue
+        problem = checkpoint_problem(prefix)
+        if problem is None:
+            return prefix
+        if prefix not in warned:
+            warned.add(prefix)
+            print_fn(f"warning: {prefix} cannot be read ({problem}): not backing it up; taking the newest that can.")
+    return None
 
 
 def checkpoint_files(prefix: str) -> list[str] | None:
@@ -58,11 +79,13 @@ def copy_atomically(src: str, dst: str) -> None:
     tmp = dst + ".partial"
     try:
         shutil.copyfile(src, tmp)
-    except FileNotFoundError as e:
+        os.replace(tmp, dst)
+    except BaseException as e:
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise CheckpointVanished(src) from e
-    os.replace(tmp, dst)
+        if isinstance(e, FileNotFoundError) and not os.path.exists(src):
+            raise CheckpointVanished(src) from e
+        raise
 
 
 def backup_checkpoint(prefix: str, backup_dir: str, print_fn=print) -> str:
@@ -76,8 +99,8 @@ def backup_checkpoint(prefix: str, backup_dir: str, print_fn=print) -> str:
             dst = os.path.join(backup_dir, os.path.basename(src))
             copy_atomically(src, dst)
             print_fn(f"{src}->{dst}")
-    except CheckpointVanished:
-        for leftover in glob.glob(os.path.join(backup_dir, glob.escape(name) + ".*")):
+    except BaseException:  # rotated away, or a full disk: no half backup stays
+        for leftover in glob.glob(os.path.join(glob.escape(backup_dir), glob.escape(name) + ".*")):
             os.remove(leftover)
         raise
     return os.path.join(backup_dir, name)
@@ -91,9 +114,14 @@ def write_state(backup_dir: str) -> None:
     names = [f"model.ckpt-{s}" for s in steps]
     text = f'model_checkpoint_path: "{names[-1]}"\n' + "".join(f'all_model_checkpoint_paths: "{n}"\n' for n in names)
     tmp = os.path.join(backup_dir, "checkpoint.partial")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, os.path.join(backup_dir, "checkpoint"))
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(backup_dir, "checkpoint"))
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def prune(backup_dir: str, keep: int) -> list[int]:
@@ -107,11 +135,12 @@ def prune(backup_dir: str, keep: int) -> list[int]:
     return removed
 
 
-def backup_once(train_dir: str, backup_dir: str, keep: int | None = None, print_fn=print, attempts: int = 3) -> str | None:
-    """Backs up the newest complete checkpoint unless already there; returns its backup prefix."""
+def backup_once(train_dir: str, backup_dir: str, keep: int | None = None, print_fn=print, attempts: int = 3,
+                warned: set[str] | None = None) -> str | None:
+    """Backs up the newest complete readable checkpoint unless already there; returns its backup prefix."""
     os.makedirs(backup_dir, exist_ok=True)
     for _ in range(attempts):
-        prefix = latest_complete_checkpoint(train_dir)
+        prefix = latest_complete_checkpoint(train_dir, warned)
         if prefix is None:
             return None
         target = os.path.join(backup_dir, os.path.basename(prefix))
@@ -148,9 +177,20 @@ def main(argv: list[str] | None = None) -> int:
         print("error: MINUTES must be positive and --keep at least 1.", file=sys.stderr)
         return 2
     backup_dir = os.path.join(args.train_dir, "backup")
-    waiting = False
+    waiting, warned = False, set()
     while True:
-        if backup_once(args.train_dir, backup_dir, args.keep) is None:
+        try:
+            backed_up = backup_once(args.train_dir, backup_dir, args.keep, warned=warned)
+        except OSError as e:
+            from wavegan import storage
+
+            failure = storage.failure(e, f"backing up into {backup_dir}", backup_dir,
+                                      "free some space there, or keep fewer backups with --keep N")
+            if failure is None:
+                raise
+            print(f"error: {failure}", file=sys.stderr)
+            return 2
+        if backed_up is None:
             if args.once:
                 print(f"error: no complete checkpoint in {args.train_dir} yet.", file=sys.stderr)
                 return 1

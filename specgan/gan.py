@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from specgan import transforms
 from specgan.models import SpecGANDiscriminator, SpecGANGenerator
+from wavegan import storage
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
 from wavegan.train.kind import GanKind, Renderer
@@ -67,9 +68,13 @@ def adopt_moments(train_dir: str, moments_fp: str | None, write: bool = True) ->
     moments = transforms.Moments.load(moments_fp)
     if not write:
         return moments
-    os.makedirs(train_dir, exist_ok=True)
-    shutil.copyfile(moments_fp, own + ".partial")
-    os.replace(own + ".partial", own)
+    try:
+        os.makedirs(train_dir, exist_ok=True)
+        shutil.copyfile(moments_fp, own + ".partial")
+        os.replace(own + ".partial", own)
+    except OSError as e:
+        storage.remove_quietly(own + ".partial")
+        raise storage.failure(e, f"copying the moments to {own}", own) or e
     return moments
 
 

@@ -15,6 +15,7 @@ from typing import Iterable
 import numpy as np
 import tensorflow as tf
 
+from wavegan import storage
 from wavegan.errors import UserError
 
 SLICE_LEN = 16384
@@ -97,8 +98,12 @@ class Moments:
 
     def save(self, path: str) -> None:
         tmp = path + ".tmp.npz"
-        np.savez(tmp, mean=self.mean, std=self.std)
-        os.replace(tmp, path)
+        try:
+            np.savez(tmp, mean=self.mean, std=self.std)
+            os.replace(tmp, path)
+        except OSError as e:
+            storage.remove_quietly(tmp)
+            raise storage.failure(e, f"writing the moments to {path}", path) or e
 
     @classmethod
     def load(cls, path: str) -> "Moments":

@@ -172,15 +172,14 @@ def test_modes_before_training_say_so(tmp_path):
 # ---------------------------------------------------------------------------------------------- backup
 
 
-def fake_checkpoint(folder, step, shards=1, missing_shard=False):
+def fake_checkpoint(folder, step, missing_shard=False):
+    """A small real checkpoint (backup.py copies only readable ones), or its index alone (`missing_shard`)."""
     os.makedirs(folder, exist_ok=True)
     prefix = os.path.join(folder, f"model.ckpt-{step}")
-    for i in range(shards):
-        if not (missing_shard and i == shards - 1):
-            with open(f"{prefix}.data-{i:05d}-of-{shards:05d}", "wb") as f:
-                f.write(os.urandom(1000 + step))
-    with open(prefix + ".index", "wb") as f:
-        f.write(os.urandom(50))
+    tf.train.Checkpoint(v=tf.Variable(np.random.default_rng(step).normal(size=250 + step))).write(prefix)
+    if missing_shard:
+        for shard in glob.glob(prefix + ".data-*"):
+            os.remove(shard)
     with open(os.path.join(folder, "checkpoint"), "w") as f:
         f.write(f'model_checkpoint_path: "model.ckpt-{step}"\nall_model_checkpoint_paths: "model.ckpt-{step}"\n')
     return prefix
@@ -188,9 +187,9 @@ def fake_checkpoint(folder, step, shards=1, missing_shard=False):
 
 def test_backup_copies_complete_checkpoints_only(tmp_path):
     train, out = str(tmp_path / "train"), str(tmp_path / "train" / "backup")
-    fake_checkpoint(train, 5, shards=2, missing_shard=True)
+    fake_checkpoint(train, 5, missing_shard=True)
     assert backup.backup_once(train, out, print_fn=lambda s: None) is None
-    prefix = fake_checkpoint(train, 6, shards=2)
+    prefix = fake_checkpoint(train, 6)
     target = backup.backup_once(train, out, print_fn=lambda s: None)
     assert target == os.path.join(out, "model.ckpt-6")
     for src in glob.glob(prefix + "*"):

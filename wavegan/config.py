@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any, ClassVar
 
-from wavegan import registry
+from wavegan import registry, storage
 from wavegan.errors import UserError
 
 SLICE_LENS = (16384, 32768, 65536)
@@ -227,12 +227,18 @@ def write_args_txt(train_dir: str, flag_values: dict[str, Any]) -> None:
 
 
 def write_text_atomically(path: str, text: str) -> None:
+    """Readers see the old file or the new one, never half of one; a failed write (a full disk) leaves the
+    old file and no temporary, and says so in one sentence (StorageError)."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        storage.remove_quietly(tmp)
+        raise storage.failure(e, f"writing {path}", path) or e
 
 
 def model_type_of(source: str) -> str | None:

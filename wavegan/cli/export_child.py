@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 
-from wavegan.serve.export import export_checkpoint
+from wavegan.errors import StorageError
+from wavegan.serve.export import STORAGE_FAULT_STATUS, export_checkpoint
 from wavegan.serve.generate import gan_of_run
 from wavegan.train import checkpoints
 
@@ -19,4 +20,8 @@ def export_from_checkpoint(train_dir: str, checkpoint: str, export_dir: str, pre
 
 
 if __name__ == "__main__":
-    export_from_checkpoint(*sys.argv[1:5])
+    try:
+        export_from_checkpoint(*sys.argv[1:5])
+    except StorageError as e:  # the trainer stops on it (SubprocessExporter.wait): its one sentence, last
+        sys.stderr.write(f"error: {e.fault}\n")
+        sys.exit(STORAGE_FAULT_STATUS)

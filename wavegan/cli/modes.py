@@ -36,7 +36,8 @@ def checked_gan(kind: ModelKind, train_dir: str):
 
 def train(kind: ModelKind, train_dir: str, settings: Settings) -> int:
     """The train mode of any kind: flag values → the run's config; the run's settings (config.json, args.txt,
-    the package's own files) are written by the chief once training really starts."""
+    the package's own files) are written by the chief once training really starts. The writer holds the
+    train dir's lock (wavegan.train.lock) for the whole run: a second `train` on it is refused at once."""
     run = kind.make_run(settings, train_dir)
 
     def write_settings(run_used: Any, chief: bool = True) -> None:
@@ -48,9 +49,12 @@ def train(kind: ModelKind, train_dir: str, settings: Settings) -> int:
         if kind.on_train_start is not None:
             kind.on_train_start(train_dir, settings)
 
-    if kind.gan_for_training is None:
-        os.makedirs(train_dir, exist_ok=True)
-        return kind.train(train_dir, run, lambda: write_settings(run))
+    if kind.gan_for_training is None:  # one device, so one writer: this process holds the train dir
+        from wavegan.train.lock import TrainDirLock
+
+        with TrainDirLock(train_dir):
+            return kind.train(train_dir, run, lambda: write_settings(run))
+    # The GANs' chief (known once the strategy is made) holds the train dir: adversarial.train_run.
     from wavegan.serve.export import checkpoint_exporter
     from wavegan.train.adversarial import train_run
 

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 from absl import flags
 
-from wavegan import registry
+from wavegan import registry, storage
 from wavegan.cli import flags as cli_flags
 from wavegan.errors import TrainingDiverged, UserError
 from wavegan.registry import Settings
@@ -164,7 +164,8 @@ def exit_now(status: int) -> None:
 
 def report_user_errors(main: Callable[[Sequence[str]], None]) -> Callable[[Sequence[str]], None]:
     """Wraps an absl main so user mistakes end with one sentence and exit status 2, not a traceback; a flag
-    the script declared unused (`declare_unused_flags`) is such a mistake, caught before main runs."""
+    the script declared unused (`declare_unused_flags`) is such a mistake, caught before main runs, and so
+    is a write that fails for space or permission (wavegan.storage), wherever it happens."""
 
     def wrapped(argv: Sequence[str]) -> None:
         try:
@@ -180,5 +181,11 @@ def report_user_errors(main: Callable[[Sequence[str]], None]) -> Callable[[Seque
         except KeyboardInterrupt:
             sys.stderr.write("Interrupted; rerun the same command to resume from the last checkpoint.\n")
             sys.exit(130)
+        except Exception as e:  # a write no site words itself (a full or read-only disk) is a user's to fix too
+            failure = storage.failure(e)
+            if failure is None:
+                raise
+            sys.stderr.write(f"error: {failure}\n")
+            sys.exit(2)
 
     return wrapped

@@ -32,11 +32,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from wavegan import storage
 from wavegan.audio.pcm import quantize_int16
 from wavegan.config import RunConfig
-from wavegan.errors import UserError
+from wavegan.errors import StorageError, UserError
 from wavegan.layers.conv import with_dtype
 from wavegan.train.kind import GanKind
+from wavegan.train.lock import exclusive
 
 INFO_FILE = "wavegan.json"
 # What the exported signatures compute in: float32 (the default, the layers as trained up to float
@@ -142,18 +144,32 @@ def export_generator(generator: keras.Model, export_dir: str, info: dict[str, An
 
 
 def write_archive(archive: keras.export.ExportArchive, export_dir: str, info: dict[str, Any], info_file: str) -> str:
-    """Writes the SavedModel and its info JSON to a temporary folder, then swaps it in for any previous one."""
+    """Writes the SavedModel and its info JSON to a temporary folder, then swaps it in for any previous one.
+
+    Two writers of one export folder (training's export and `infer`) take turns (an OS lock beside it). A
+    write that fails for space or permission leaves the previous export and no temporary folder, and
+    raises StorageError."""
     export_dir = os.path.abspath(export_dir)
     staging, retired = export_dir + ".staging", export_dir + ".retired"
-    for leftover in (staging, retired):
-        shutil.rmtree(leftover, ignore_errors=True)
-    archive.write_out(staging, verbose=False)
-    with open(os.path.join(staging, info_file), "w") as f:
-        json.dump(info, f, indent=2, sort_keys=True)
-    if os.path.exists(export_dir):
-        os.rename(export_dir, retired)
-    os.rename(staging, export_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    try:
+        os.makedirs(os.path.dirname(export_dir), exist_ok=True)
+        with exclusive(export_dir + ".lock"):
+            for leftover in (staging, retired):
+                shutil.rmtree(leftover, ignore_errors=True)
+            archive.write_out(staging, verbose=False)
+            with open(os.path.join(staging, info_file), "w") as f:
+                json.dump(info, f, indent=2, sort_keys=True)
+            if os.path.exists(export_dir):
+                os.rename(export_dir, retired)
+            os.rename(staging, export_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+    except (tf.errors.OpError, OSError) as e:
+        if storage.fault_errno(e) is None:
+            raise
+        storage.remove_quietly(staging)
+        if os.path.exists(retired) and not os.path.exists(export_dir):
+            os.rename(retired, export_dir)
+        raise storage.failure(e, f"writing the SavedModel export {export_dir}", os.path.dirname(export_dir)) from None
     return export_dir
 
 
@@ -161,6 +177,9 @@ def read_export_info(export_dir: str) -> dict[str, Any]:
     path = os.path.join(export_dir, INFO_FILE)
     with open(path) as f:
         return json.load(f)
+
+
+STORAGE_FAULT_STATUS = 4  # export_child's exit status when the export's disk failed (StorageError)
 
 
 class SubprocessExporter:
@@ -191,13 +210,22 @@ class SubprocessExporter:
 
     def wait(self, warn: bool = True) -> str | None:
         """Waits for the export under way, if any; returns why it failed (None: it did not). A failure is
-        logged (`warn`), not raised: the checkpoint it came from is whole, and `infer` exports it again."""
+        logged (`warn`), not raised: the checkpoint it came from is whole, and `infer` exports it again;
+        but one for space or permission raises StorageError, as the in-process export does."""
         if self.proc is None:
             return None
         failure = None
-        if self.proc.wait() != 0:
+        status = self.proc.wait()
+        if status != 0:
             self.errors.seek(0)
             failure = (self.errors.read().strip().splitlines() or ["no output"])[-1]
+            if status == STORAGE_FAULT_STATUS:
+                self.errors.close()
+                self.proc = None
+                fault = failure.removeprefix("error: ")
+                number = storage.fault_errno(OSError(fault))
+                fix = storage.what_to_do(number, os.path.dirname(os.path.abspath(self.export_dir)))
+                raise StorageError(f"{fault}: {fix}, then rerun.", fault, number)
             if warn:
                 logging.getLogger("wavegan").warning("Exporting %s failed (%s); run the infer mode to retry.",
                                                      self.proc.args[4], failure)

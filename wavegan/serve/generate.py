@@ -93,7 +93,7 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
         return np.asarray(quantize_int16(audio))
 
     return Generator(generate_int16, run.model.latent_dim, run.data.sample_rate, step,
-                     checkpoint or checkpoints.latest_checkpoint(train_dir), list(run.data.classes))
+                     checkpoint or os.path.join(train_dir, f"{checkpoints.CHECKPOINT_NAME}-{step}"), list(run.data.classes))
 
 
 def write_wavs(generator: Generator, latents: np.ndarray, out_dir: str, batch_size: int = 64,

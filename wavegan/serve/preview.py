@@ -18,7 +18,7 @@ import numpy as np
 import soundfile
 import tensorflow as tf
 
-from wavegan.train import checkpoints
+from wavegan.train import checkpoints, events
 from wavegan.serve import plots
 from wavegan.config import RunConfig, load_run_config
 from wavegan.audio.pcm import quantize_int16
@@ -86,7 +86,7 @@ def open_follower(train_dir: str, kind: GanKind, subdir: str, n_latents: int):
     latents = fixed_latents(os.path.join(folder, "z.npy"), n_latents, run.model.latent_dim, f"{subdir}_n")
     generator = kind.build_generator(run)
     generator.build((None, run.model.latent_dim))
-    return run, folder, latents, generator, tf.summary.create_file_writer(folder)
+    return run, folder, latents, generator, events.file_writer(folder)
 
 
 def run_preview(train_dir: str, kind: GanKind, preview_n: int = 32,

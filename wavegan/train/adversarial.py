@@ -8,6 +8,7 @@ the caller's (`exporter`): this layer sits below the serving code and imports no
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -24,7 +25,8 @@ from wavegan.audio.files import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, distribute, loop, precision
+from wavegan.train import checkpoints, distribute, events, loop, precision
+from wavegan.train.lock import TrainDirLock
 from wavegan.train.kind import GanKind
 from wavegan.train.trainer import make_trainer
 
@@ -93,6 +95,13 @@ def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKin
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = make_strategy(run.train)
     chief = distribute.is_chief(strategy)
+    with TrainDirLock(train_dir) if chief else contextlib.nullcontext():  # one writer: the chief
+        return _train_run(train_dir, run, make_kind, on_start, exporter, print_fn, strategy, chief)
+
+
+def _train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKind],
+               on_start: Callable[[RunConfig, bool], None] | None, exporter: Exporter | None,
+               print_fn: Callable[[str], None], strategy: tf.distribute.Strategy, chief: bool) -> int:
     files = data.prepare_files(run.data, run.train.batch_size)
     # --data_labels: the classes, listed, then saved and checked on resume
     run, files, file_labels = labels.label_files(run, files)
@@ -145,10 +154,9 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     loop.describe_parameters(generator, print_fn)
     loop.describe_parameters(discriminator, print_fn)
 
-    manager = checkpoints.adversarial_manager(trainer, train_dir, run.train.keep_checkpoints)
     if chief:
-        for path in checkpoints.remove_partial_saves(train_dir):
-            log.info("Removed %s, left by a save that was interrupted.", path)
+        checkpoints.prepare_to_resume(train_dir)
+    manager = checkpoints.adversarial_manager(trainer, train_dir, run.train.keep_checkpoints)
     with strategy.scope():
         resumed = checkpoints.restore_latest(manager)
     step = trainer.step
@@ -165,10 +173,14 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     dataset = data.make_train_dataset(files, run.data, batch, run.model.disc_nupdates, kind.to_critic_input,
                                       labels=file_labels, balance=run.train.label_balance)
     on_saved = exporter(generator, run, kind) if exporter is not None and chief else None
+    if chief:
+        checkpoints.warn_if_disk_too_small(
+            train_dir, checkpoints.variable_bytes(generator, discriminator, trainer.g_optimizer, trainer.d_optimizer),
+            run.train.keep_checkpoints, checkpoints.variable_bytes(generator) if on_saved else 0)
 
     callbacks = loop.guard_callbacks(step, print_fn, max_steps)
     if chief:  # the other workers train the same weights and write nothing
-        writer = tf.summary.create_file_writer(train_dir)
+        writer = events.file_writer(train_dir)
         # A second, lightly shuffled copy of the pipeline feeds the summaries' real clips, so the trainer
         # needs no extra outputs; a small buffer keeps its memory and start-up cost low.
         summary_examples = data.example_dataset(files, run.data, shuffle_buffer=SUMMARY_SHUFFLE_BUFFER,
@@ -180,11 +192,12 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
                                summary_real, run.data.sample_rate, kind, classes=run.data.classes)]
     callbacks.append(cbs.Progress(step, print_fn=print_fn, max_steps=max_steps,
                                   examples_per_step=run.train.batch_size * run.model.disc_nupdates))
-    if on_start is not None:
-        on_start()
-    try:
-        loop.fit(trainer, dataset, remaining, callbacks, print_fn)
-    finally:
-        if hasattr(on_saved, "wait"):  # an export still running in another process
-            on_saved.wait()
+    with checkpoints.storage_faults_stop_training(train_dir):
+        if on_start is not None:
+            on_start()
+        try:
+            loop.fit(trainer, dataset, remaining, callbacks, print_fn)
+        finally:
+            if hasattr(on_saved, "wait"):  # an export still running in another process
+                on_saved.wait()
     return loop.check_stepped(start, int(step.numpy()))

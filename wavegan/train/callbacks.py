@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan.errors import TrainingDiverged
+from wavegan.train import checkpoints
 
 log = logging.getLogger("wavegan")
 
@@ -64,7 +65,7 @@ class TimedCheckpoint(keras.callbacks.Callback):
     def save(self) -> None:
         step = int(self.step.numpy())
         if step != self.saved_step:
-            path = self.manager.save(checkpoint_number=step)
+            path = checkpoints.save(self.manager, step)  # a full disk: StorageError, temporaries removed
             self.saved_step = step
             log.info("Saved checkpoint %s", path)
             if self.on_saved is not None:

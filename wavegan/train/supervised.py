@@ -7,7 +7,6 @@ SIGTERM/Ctrl-C saving the last step, a NaN guard, and a run that trained nothing
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Callable
 
@@ -16,9 +15,7 @@ import tensorflow as tf
 
 from wavegan.config import RunConfig
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, loop
-
-log = logging.getLogger("wavegan")
+from wavegan.train import checkpoints, events, loop
 
 LOSS_NAMES = {"loss": "loss"}
 
@@ -32,9 +29,8 @@ def train_model(train_dir: str, run: RunConfig, model: keras.Model, optimizer: k
     model.compile(optimizer=optimizer, loss=loss, jit_compile=loop.resolve_jit(run.train.jit))
     optimizer.build(model.trainable_variables)
     loop.describe_parameters(model, print_fn)
-    manager = checkpoints.supervised_manager(train_dir, model, optimizer)
-    for path in checkpoints.remove_partial_saves(train_dir):
-        log.info("Removed %s, left by a save that was interrupted.", path)
+    checkpoints.prepare_to_resume(train_dir)
+    manager = checkpoints.supervised_manager(train_dir, model, optimizer, run.train.keep_checkpoints)
     resumed = checkpoints.restore_latest(manager)
     step = optimizer.iterations
     start = int(step.numpy())
@@ -43,13 +39,15 @@ def train_model(train_dir: str, run: RunConfig, model: keras.Model, optimizer: k
     remaining = loop.remaining_steps(start, run.train.max_steps, print_fn)
     if remaining == 0:
         return start
-    writer = tf.summary.create_file_writer(train_dir)
+    checkpoints.warn_if_disk_too_small(train_dir, checkpoints.variable_bytes(model, optimizer), run.train.keep_checkpoints)
+    writer = events.file_writer(train_dir)
     callbacks = loop.guard_callbacks(step, print_fn, run.train.max_steps) + [
         cbs.TimedCheckpoint(manager, step, run.train.save_secs),
         cbs.ScalarSummaries(writer, step, run.train.summary_secs, LOSS_NAMES),
         cbs.Progress(step, print_fn=print_fn, names=LOSS_NAMES),
     ]
-    if on_start is not None:
-        on_start()
-    loop.fit(model, dataset, remaining, callbacks, print_fn)
+    with checkpoints.storage_faults_stop_training(train_dir):
+        if on_start is not None:
+            on_start()
+        loop.fit(model, dataset, remaining, callbacks, print_fn)
     return loop.check_stepped(start, int(step.numpy()))
