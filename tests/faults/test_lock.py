@@ -93,7 +93,7 @@ def test_the_gan_train_mode_takes_the_lock_on_the_chief_only(tmp_path, monkeypat
         reached.append(os.path.exists(os.path.join(train_dir, lock.LOCK_FILE)))
         raise KeyboardInterrupt  # stop before any training
 
-    monkeypatch.setattr(adversarial.labels, "with_classes", past_the_lock)
+    monkeypatch.setattr(adversarial.data, "prepare_files", past_the_lock)  # the first step after the lock
     with TrainDirLock(train_dir):
         with pytest.raises(UserError, match="already being trained"):
             adversarial.train_run(train_dir, faults.tiny_run(), lambda chief: None)
