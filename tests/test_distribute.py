@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-import helpers
+from tests import helpers
 
 # Every test here runs the train script or worker processes (the fast tier skips them).
 pytestmark = pytest.mark.slow
