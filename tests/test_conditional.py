@@ -185,49 +185,6 @@ def test_conditional_train_step_updates_the_class_pathway_and_keeps_the_penalty_
 
 # --- labels of files ----------------------------------------------------------------------------------
 
-def test_prefix_labels_are_the_name_up_to_the_first_underscore(tmp_path):
-    root = str(tmp_path)
-    assert labels.class_name(f"{root}/x/Seven_0a2b_nohash_1.wav", root, "prefix") == "Seven"
-    assert labels.class_name(f"{root}/kick.wav", root, "prefix") is None
-    assert labels.class_name(f"{root}/_odd.wav", root, "prefix") is None
-    paths = [f"{root}/Two_1.wav", f"{root}/sub/Seven_2.wav", f"{root}/Two_3.wav", f"{root}/noclass.wav"]
-    assert labels.discover_classes(paths, root, "prefix") == ["Seven", "Two"]
-
-
-def test_folder_labels_are_the_parent_folder(tmp_path):
-    root = str(tmp_path)
-    assert labels.class_name(f"{root}/kick/a_b.wav", root, "folder") == "kick"
-    assert labels.class_name(f"{root}/drums/snare/1.wav", root, "folder") == "snare"
-    assert labels.class_name(f"{root}/loose.wav", root, "folder") is None
-    assert labels.discover_classes([f"{root}/snare/1.wav", f"{root}/kick/2.wav"], root, "folder") == ["kick", "snare"]
-    with pytest.raises(UserError, match="only the class 'kick'.*two or more"):
-        labels.discover_classes([f"{root}/kick/1.wav", f"{root}/loose.wav"], root, "folder")
-
-
-def test_labels_by_name_or_index():
-    classes = ["Five", "Seven", "Two"]
-    assert [labels.parse_label(t, classes) for t in ("seven", "Two", "0", "2")] == [1, 2, 0, 2]
-    for bad in ("Nine", "3", "-1"):
-        with pytest.raises(UserError, match="Five, Seven, Two or an index from 0 to 2"):
-            labels.parse_label(bad, classes)
-
-
-def info(path: str, frames: int) -> AudioFileInfo:
-    return AudioFileInfo(path=path, frames=frames, sample_rate=16000, channels=1, format="WAV", subtype="PCM_16")
-
-
-def test_unmatched_files_are_named_and_classes_without_audio_refused(tmp_path, caplog):
-    root = str(tmp_path)
-    cfg = DataConfig(data_dir=root, labels="folder", classes=["kick", "snare"])
-    files = [info(f"{root}/kick/1.wav", 20000), info(f"{root}/snare/1.wav", 20000), info(f"{root}/loose.wav", 20000)]
-    kept = labels.usable_files(files, cfg)
-    assert [f.path for f in kept] == [f"{root}/kick/1.wav", f"{root}/snare/1.wav"]
-    assert f"{root}/loose.wav" in caplog.text and "match no class" in caplog.text
-    short = [info(f"{root}/kick/1.wav", 20000), info(f"{root}/snare/1.wav", 100)]  # < one slice, no pad_end
-    with pytest.raises(UserError, match="class snare of this run has no usable audio"):
-        labels.usable_files(short, cfg)
-    np.testing.assert_array_equal(labels.file_label_ids(kept, cfg), [0, 1])
-
 
 def test_resume_with_another_label_set_is_refused(tmp_path):
     def run(classes, mode="prefix"):
@@ -244,31 +201,6 @@ def test_resume_with_another_label_set_is_refused(tmp_path):
         save_run_config(train_dir, run(["Five", "Nine", "Two"]))
     with pytest.raises(UserError, match="but this run has no labels"):
         save_run_config(train_dir, run([], ""))
-
-
-def test_labelled_pipeline_pairs_every_slice_with_its_file_class(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "SHUFFLE_BUFFER_EXAMPLES", 64)  # a small buffer fills fast; same semantics
-    # Class c's files hold the constant (c + 1) / 8, so a slice's content names its class.
-    files, ids = [], []
-    for c, count in ((0, 1), (1, 3), (2, 2)):
-        for i in range(count):
-            path = write(str(tmp_path / f"C{c}_{i}.wav"), np.full((300, 1), (c + 1) / 8, np.float32), 16000)
-            files.append(info(path, 300))
-            ids.append(c)
-    cfg = DataConfig(data_dir=str(tmp_path), slice_len=16384, first_slice=True, normalize=False,
-                     labels="prefix", classes=["C0", "C1", "C2"]).resolved()
-    examples = data.example_dataset(files, cfg, shuffle_buffer=64, labels=ids)
-    batches = data.batch_dataset(examples, 4, 2).take(10)
-    seen = []
-    for audio, y in batches.as_numpy_iterator():
-        assert audio.shape == (4, 2, 16384, 1) and y.shape == (4, 2)
-        np.testing.assert_allclose(audio[..., 0, 0], (y + 1) / 8, atol=1e-4)
-        seen += y.ravel().tolist()
-    share = np.bincount(seen, minlength=3) / len(seen)
-    np.testing.assert_allclose(share, [1 / 6, 3 / 6, 2 / 6], atol=0.12)  # as often as the data has each
-    balanced = data.batch_dataset(data.balanced_example_dataset(files, cfg, ids, 3), 8, 1).take(30)
-    seen = np.concatenate([y.ravel() for _, y in balanced.as_numpy_iterator()])
-    np.testing.assert_allclose(np.bincount(seen, minlength=3) / len(seen), [1 / 3] * 3, atol=0.08)
 
 
 # --- after training: the SavedModel, and the scripts end to end ----------------------------------------
@@ -385,9 +317,3 @@ def test_jax_conditional_step_agrees_with_tensorflow(tmp_path):
     differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
     assert np.mean(differences > 1e-6) < 1e-3 and differences.max() < 2.5e-4  # as the unconditional test
     assert int(jax_results["fit_step"]) == 3 and np.all(np.isfinite(jax_results["fit_d_loss"]))
-
-
-def test_label_balance_without_labels_is_refused():
-    run = RunConfig("wavegan", DataConfig(data_dir="d"), WaveGANConfig(), TrainConfig(label_balance=True))
-    with pytest.raises(UserError, match="pass --data_labels folder or prefix"):
-        labels.with_classes(run)

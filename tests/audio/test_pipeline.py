@@ -1,3 +1,5 @@
+"""wavegan.audio.pipeline: slicing and framing, batches for the critic steps, bad and short files, the cache, labelled examples."""
+
 import glob
 import logging
 import os
@@ -7,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tests import audio_fixtures as fx
+from tests.audio_fixtures import info, write
 from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
@@ -304,3 +307,28 @@ def test_cache_decodes_each_file_once_and_keeps_reshuffling(tmp_path, cache, mon
     assert ids[:len(files)] != ids[len(files):2 * len(files)]  # still shuffled
     if cache != "memory":
         assert glob.glob(cache + "*")
+
+
+def test_labelled_pipeline_pairs_every_slice_with_its_file_class(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "SHUFFLE_BUFFER_EXAMPLES", 64)  # a small buffer fills fast; same semantics
+    # Class c's files hold the constant (c + 1) / 8, so a slice's content names its class.
+    files, ids = [], []
+    for c, count in ((0, 1), (1, 3), (2, 2)):
+        for i in range(count):
+            path = write(str(tmp_path / f"C{c}_{i}.wav"), np.full((300, 1), (c + 1) / 8, np.float32), 16000)
+            files.append(info(path, 300))
+            ids.append(c)
+    cfg = DataConfig(data_dir=str(tmp_path), slice_len=16384, first_slice=True, normalize=False,
+                     labels="prefix", classes=["C0", "C1", "C2"]).resolved()
+    examples = data.example_dataset(files, cfg, shuffle_buffer=64, labels=ids)
+    batches = data.batch_dataset(examples, 4, 2).take(10)
+    seen = []
+    for audio, y in batches.as_numpy_iterator():
+        assert audio.shape == (4, 2, 16384, 1) and y.shape == (4, 2)
+        np.testing.assert_allclose(audio[..., 0, 0], (y + 1) / 8, atol=1e-4)
+        seen += y.ravel().tolist()
+    share = np.bincount(seen, minlength=3) / len(seen)
+    np.testing.assert_allclose(share, [1 / 6, 3 / 6, 2 / 6], atol=0.12)  # as often as the data has each
+    balanced = data.batch_dataset(data.balanced_example_dataset(files, cfg, ids, 3), 8, 1).take(30)
+    seen = np.concatenate([y.ravel() for _, y in balanced.as_numpy_iterator()])
+    np.testing.assert_allclose(np.bincount(seen, minlength=3) / len(seen), [1 / 3] * 3, atol=0.08)

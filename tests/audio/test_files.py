@@ -1,3 +1,5 @@
+"""wavegan.audio.files: every format decoded, resampled, its channels reconciled; files found, probed, skipped."""
+
 import logging
 import os
 
