@@ -21,21 +21,9 @@ from wavegan.config import DataConfig, RunConfig, TrainConfig, save_run_config
 from wavegan.models.config import WaveGANConfig
 from wavegan.errors import UserError
 from wavegan.layers import LABEL_EMBED_DIM
+from tests.model_fixtures import Z, built, tiny_pair
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 from wavegan.train.trainer import AdversarialTrainer
-
-Z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
-
-
-def built(model, shape):
-    model.build(shape)
-    return model
-
-
-def tiny_pair(num_classes=0, **kwargs):
-    g = built(WaveGANGenerator(dim=4, num_classes=num_classes, name="G"), (None, 100))
-    d = built(WaveGANDiscriminator(dim=4, num_classes=num_classes, name="D", **kwargs), (None, 16384, 1))
-    return g, d
 
 
 # --- labels off: the unconditional model, as before the change --------------------------------------
@@ -95,17 +83,6 @@ def test_a_conditional_model_without_its_class_pathway_is_the_unconditional_mode
         np.testing.assert_array_equal(d_c(audio, labels=y).numpy(), logits)
 
 
-def test_unconditional_models_refuse_labels_and_conditional_ones_need_them():
-    g_u, d_u = tiny_pair()
-    g_c, d_c = tiny_pair(2)
-    with pytest.raises(ValueError, match="takes no labels"):
-        g_u(Z, labels=np.zeros(3, np.int32))
-    with pytest.raises(ValueError, match="pass labels"):
-        g_c(Z)
-    with pytest.raises(ValueError, match="pass labels"):
-        d_c(np.zeros((1, 16384, 1), np.float32))
-
-
 # --- labels on: shapes, parameters, projection --------------------------------------------------------
 
 @pytest.mark.parametrize("classes", [2, 10])
@@ -129,30 +106,6 @@ def test_specgan_conditions_the_same_way():
     assert tuple(spectrograms.shape) == (3, 128, 128, 1)
     assert tuple(d(spectrograms, labels=np.array([2, 1, 0])).shape) == (3,)
     assert d.projection.embeddings.shape == (3, 4 * 4 * 2 * 16)  # reference §4.5: 128 → 4 after five strides of 2
-
-
-def test_projection_changes_the_logit_only_through_the_embedding():
-    _, d = tiny_pair(4, phaseshuffle_rad=0)
-    x = np.random.default_rng(1).uniform(-1, 1, (5, 16384, 1)).astype(np.float32)
-    features = d.features(x).numpy()
-    table = d.projection.embeddings.numpy()
-    base = d(x, labels=np.zeros(5, np.int32)).numpy()
-    for label in range(1, 4):
-        logits = d(x, labels=np.full(5, label)).numpy()
-        # Miyato & Koyama: logit(x, y) = ψ(φ(x)) + ⟨e_y, φ(x)⟩, so the change is ⟨e_y − e_0, φ(x)⟩.
-        np.testing.assert_allclose(logits - base, features @ (table[label] - table[0]), rtol=1e-4, atol=1e-4)
-    # Equal embedding rows: the label makes no difference at all.
-    d.projection.embeddings.assign(np.repeat(table[:1], 4, axis=0))
-    np.testing.assert_array_equal(d(x, labels=np.full(5, 3)).numpy(), d(x, labels=np.zeros(5, np.int32)).numpy())
-
-
-def test_class_weights_mix_embeddings_and_one_hot_weights_pick_a_class():
-    g, _ = tiny_pair(3)
-    one_hot = np.eye(3, dtype=np.float32)[[2, 0, 1]]
-    np.testing.assert_array_equal(g(Z, labels=one_hot).numpy(), g(Z, labels=np.array([2, 0, 1])).numpy())
-    half = g.label_embedding(np.array([[0.5, 0.5, 0.0]], np.float32)).numpy()
-    table = g.label_embedding.embeddings.numpy()
-    np.testing.assert_allclose(half[0], (table[0] + table[1]) / 2, rtol=1e-6)
 
 
 def test_conditional_train_step_updates_the_class_pathway_and_keeps_the_penalty_per_label():

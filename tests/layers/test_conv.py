@@ -1,126 +1,17 @@
+"""wavegan.layers.conv: the strided convolutions' training forms and the transposed convolution's inference
+forms, each against the direct convolution and a NumPy one."""
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import ops
 
-from wavegan import layers as wavegan_layers
+from tests.harness import run_layer_test
 from wavegan.layers import conv
-from wavegan.layers import (PhaseShuffle, PolyphaseConv1DTranspose, StridedConv1D, StridedConv1DTranspose, inference_form,
-                            leaky_relu, leaky_relu_mask, polyphase_rows, with_dtype)
+from wavegan.layers import (PolyphaseConv1DTranspose, StridedConv1D, StridedConv1DTranspose, inference_form,
+                            polyphase_rows, with_dtype)
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
-
-
-def reference_phase_shuffle(x: np.ndarray, phi: int) -> np.ndarray:
-    """reference §3.4 literally: reflect-pad max(φ,0) left and max(−φ,0) right, keep L from index padR."""
-    pad_l, pad_r = max(phi, 0), max(-phi, 0)
-    padded = np.pad(x, [(0, 0), (pad_l, pad_r), (0, 0)], mode="reflect")
-    return padded[:, pad_r:pad_r + x.shape[1]]
-
-
-def test_spec_example():
-    x = np.arange(1, 8, dtype=np.float32).reshape(1, 7, 1)
-    out = ops.convert_to_numpy(PhaseShuffle(3).shift(x, 3))
-    np.testing.assert_array_equal(out[0, :, 0], [4, 3, 2, 1, 2, 3, 4])
-    out = ops.convert_to_numpy(PhaseShuffle(3).shift(x, -3))
-    np.testing.assert_array_equal(out[0, :, 0], [4, 5, 6, 7, 6, 5, 4])
-
-
-@pytest.mark.parametrize("rad", [1, 2, 5])
-def test_every_shift_matches_reference(rad):
-    x = np.random.default_rng(0).normal(size=(3, 50, 4)).astype(np.float32)
-    layer = PhaseShuffle(rad)
-    for phi in range(-rad, rad + 1):
-        np.testing.assert_allclose(ops.convert_to_numpy(layer.shift(x, phi)), reference_phase_shuffle(x, phi))
-
-
-def test_random_shifts_cover_exactly_the_radius_and_are_shared_by_the_batch():
-    rad = 2
-    x = np.random.default_rng(1).normal(size=(4, 32, 2)).astype(np.float32)
-    candidates = {phi: reference_phase_shuffle(x, phi) for phi in range(-rad - 2, rad + 3)}
-    layer = PhaseShuffle(rad, seed=3)
-    counts = {}
-    for _ in range(400):
-        out = ops.convert_to_numpy(layer(x, training=True))
-        # One φ for the whole batch: the output equals one reference entirely.
-        matches = [phi for phi, ref in candidates.items() if np.allclose(out, ref)]
-        assert len(matches) == 1
-        counts[matches[0]] = counts.get(matches[0], 0) + 1
-    assert sorted(counts) == list(range(-rad, rad + 1))
-    assert min(counts.values()) > 400 / (2 * rad + 1) * 0.6  # roughly uniform
-
-
-def test_inactive_outside_training_and_at_radius_zero():
-    x = np.random.default_rng(2).normal(size=(2, 16, 1)).astype(np.float32)
-    np.testing.assert_array_equal(ops.convert_to_numpy(PhaseShuffle(2)(x, training=False)), x)
-    np.testing.assert_array_equal(ops.convert_to_numpy(PhaseShuffle(0)(x, training=True)), x)
-
-
-def test_config_round_trip():
-    layer = PhaseShuffle(4, seed=7, name="ps")
-    clone = PhaseShuffle.from_config(layer.get_config())
-    assert (clone.rad, clone.seed, clone.name) == (4, 7, "ps")
-    with pytest.raises(ValueError):
-        PhaseShuffle(-1)
-
-
-def _penalty_derivatives(activation, dtype="float32"):
-    """y, dy/dx and d/dkernel ‖dy/dx‖² of y = sum(activation(conv(x))²) in a traced graph: the penalty's
-    double backward."""
-    x = tf.constant(np.random.default_rng(0).normal(size=(4, 32, 3)).astype(np.float32), dtype)
-    kernel = tf.Variable(np.random.default_rng(1).normal(size=(5, 3, 2)).astype(np.float32), dtype=dtype)
-
-    @tf.function
-    def derivatives():
-        with tf.GradientTape() as outer:
-            with tf.GradientTape() as inner:
-                inner.watch(x)
-                y = tf.reduce_sum(activation(tf.nn.conv1d(x, kernel, 1, "SAME")) ** 2)
-            g = inner.gradient(y, x)
-            norm = tf.reduce_sum(g ** 2)
-        return y, g, outer.gradient(norm, kernel)
-
-    return derivatives()
-
-
-def test_leaky_relu_matches_keras_in_value_first_and_second_derivative():
-    ours = _penalty_derivatives(lambda t: leaky_relu(t, 0.2))
-    references = [_penalty_derivatives(lambda t: ops.leaky_relu(t, 0.2)),
-                  _penalty_derivatives(lambda t: leaky_relu_mask(t, 0.2))]  # the other backends' form
-    for reference in references:
-        for a, b in zip(ours, reference):
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
-    for activation in (leaky_relu, leaky_relu_mask):
-        np.testing.assert_array_equal(ops.convert_to_numpy(activation(ops.convert_to_tensor([-1.0, 0.0, 2.0]), 0.2)),
-                                      np.array([-0.2, 0.0, 2.0], np.float32))
-    bf16 = _penalty_derivatives(lambda t: leaky_relu(t, 0.2), "bfloat16")
-    for a, b in zip(bf16, ours):
-        np.testing.assert_allclose(a.numpy().astype(np.float32), b.numpy(), rtol=0.1, atol=0.1 * np.abs(b).max())
-
-
-def test_leaky_relu_second_derivative_is_disconnected_not_zeros():
-    """TensorFlow's own LeakyRelu second derivative is a zeros tensor that every layer below the
-    activation then back-propagates in the penalty's double backward; ours leaves x unconnected."""
-    x = tf.constant(np.random.default_rng(0).normal(size=(2, 8, 3)).astype(np.float32))
-    upstream = tf.constant(np.random.default_rng(1).normal(size=(2, 8, 3)).astype(np.float32))
-
-    def second_derivative(activation):
-        with tf.GradientTape() as outer:
-            outer.watch(x)
-            with tf.GradientTape() as inner:
-                inner.watch(x)
-                y = activation(x)
-            first = inner.gradient(y, x, output_gradients=upstream)
-        return first, outer.gradient(first, x)
-
-    keras_first, keras_second = second_derivative(lambda t: ops.leaky_relu(t, 0.2))
-    assert keras_second is not None  # the zeros the test guards against are really there to find
-    np.testing.assert_array_equal(keras_second.numpy(), 0.0)
-    for activation in (leaky_relu, leaky_relu_mask):
-        first, second = second_derivative(lambda t: activation(t, 0.2))
-        assert second is None
-        np.testing.assert_array_equal(first.numpy(), keras_first.numpy())
-        np.testing.assert_allclose(first.numpy(), np.where(x.numpy() > 0, 1.0, 0.2) * upstream.numpy(), rtol=1e-6)
 
 
 def reference_transposed_conv_same(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
@@ -167,10 +58,11 @@ def test_polyphase_layer_switching_to_the_trained_kernel_above_a_size_equals_the
         np.testing.assert_allclose(ops.convert_to_numpy(run(x)), expected, rtol=1e-5, atol=1e-5)
     traced = tf.function(fast, input_signature=[tf.TensorSpec([None, 16, 8], tf.float32)])
     np.testing.assert_allclose(traced(x).numpy(), expected, rtol=1e-5, atol=1e-5)
-    restored = PolyphaseConv1DTranspose.from_config(fast.get_config())
-    restored.build((None, 16, 8))
-    restored.set_weights(fast.get_weights())
-    np.testing.assert_allclose(ops.convert_to_numpy(restored(x)), expected, rtol=1e-5, atol=1e-5)
+    # The harness's copy from the config, with the same weights, its config round trip and its saved and
+    # reloaded form all compute the layer.
+    config = {k: v for k, v in fast.get_config().items() if k != "dtype"}
+    run_layer_test(PolyphaseConv1DTranspose, config, input_data=x, weights=fast.get_weights(), expected_output=expected,
+                   expected_output_shape=(3, 64, 4), atol=1e-5, rtol=1e-5)
 
 
 def test_inference_form_picks_the_polyphase_layer_only_where_it_pays():
@@ -329,10 +221,18 @@ def test_training_forms_keep_the_weights_and_the_config(monkeypatch):
     direct.set_weights(d.get_weights())
     x = np.random.default_rng(0).uniform(-1, 1, (2, 16384, 1)).astype(np.float32)
     np.testing.assert_allclose(ops.convert_to_numpy(direct(x)), ops.convert_to_numpy(d(x)), rtol=1e-4, atol=1e-5)
-    layer = StridedConv1D(8, 25, strides=4, padding="same", form="matmul", name="conv")
+    layer = run_layer_test(StridedConv1D, dict(filters=8, kernel_size=25, strides=4, padding="same", form="matmul",
+                                                name="conv"), input_shape=(2, 64, 3), expected_output_shape=(2, 16, 8))
     restored = StridedConv1D.from_config(layer.get_config())
     assert restored.form == "matmul" and restored.get_config() == layer.get_config()
     with pytest.raises(ValueError, match="form must be one of"):
         StridedConv1D(8, 25, strides=4, form="fast")
     with pytest.raises(ValueError, match="needs a strided 'same'"):
         StridedConv1D(8, 25, strides=4, padding="valid", form="matmul").build((None, 64, 2))
+
+
+@pytest.mark.parametrize("form", ["polyphase", "matmul"])
+def test_strided_conv1d_transpose_in_the_harness(form):
+    layer = run_layer_test(StridedConv1DTranspose, dict(filters=4, kernel_size=25, strides=4, padding="same", form=form),
+                           input_shape=(2, 16, 3), expected_output_shape=(2, 64, 4), atol=1e-5, rtol=1e-5)
+    assert layer.computed_form == form
