@@ -1,3 +1,6 @@
+"""wavegan.models.generator: WaveGAN's generator, and the layer plan it shares with the critic (parameter
+counts, shapes and conditioning of the pair), its inference forms, the harness."""
+
 import ast
 import os
 
@@ -6,7 +9,12 @@ import numpy as np
 import pytest
 from keras import ops
 
+from tests import helpers
+from tests.harness import run_layer_test
+from tests.model_fixtures import Z, tiny_pair
+from wavegan.layers import LABEL_EMBED_DIM
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavegan.train import checkpoints
 
 # reference §3.2 (no batch norm, no post-processing filter).
 PARAM_COUNTS = {
@@ -95,39 +103,9 @@ def test_inference_upconvs_give_the_generator_output_up_to_float_rounding(kwargs
     np.testing.assert_allclose(ops.convert_to_numpy(g(z, upconvs=forms)), expected, rtol=1e-5, atol=1e-6)
 
 
-def test_discriminator_shuffles_after_the_first_four_blocks_only():
-    d = WaveGANDiscriminator(dim=2, phaseshuffle_rad=2)
-    assert [ps is not None for ps in d.phase_shuffles] == [True, True, True, True, False]
-    assert all(ps is None for ps in WaveGANDiscriminator(dim=2, phaseshuffle_rad=0).phase_shuffles)
-    x = np.random.default_rng(0).normal(size=(3, 16384, 1)).astype(np.float32)
-    # Inference is deterministic; training draws shifts.
-    np.testing.assert_allclose(ops.convert_to_numpy(d(x)), ops.convert_to_numpy(d(x)))
-    assert not np.allclose(ops.convert_to_numpy(d(x, training=True)), ops.convert_to_numpy(d(x, training=True)))
-
-
-@pytest.mark.parametrize("cls,kwargs,input_shape", [
-    (WaveGANGenerator, dict(dim=2, upsample="nn", batchnorm=True, post_proc_filter=True, post_proc_len=16),
-     (3, 100)),
-    (WaveGANDiscriminator, dict(dim=2, batchnorm=True, phaseshuffle_rad=1), (3, 16384, 1)),
-])
-def test_config_and_keras_saving_round_trip(tmp_path, cls, kwargs, input_shape):
-    model = cls(**kwargs)
-    x = np.random.default_rng(0).uniform(-1, 1, input_shape).astype(np.float32)
-    expected = ops.convert_to_numpy(model(x))
-    clone = cls.from_config(model.get_config())
-    clone.build(input_shape)
-    assert clone.count_params() == model.count_params()
-    assert {k: v for k, v in clone.get_config().items() if k != "name"} == \
-           {k: v for k, v in model.get_config().items() if k != "name"}
-    path = os.path.join(tmp_path, "model.keras")
-    model.save(path)
-    restored = keras.saving.load_model(path)
-    np.testing.assert_allclose(ops.convert_to_numpy(restored(x)), expected, rtol=1e-5, atol=1e-6)
-
-
 def test_layers_and_models_use_keras_ops_only():
     """DEVELOPERS.md: no TensorFlow inside layers, models or losses, so every Keras backend runs them."""
-    repo = os.path.dirname(os.path.dirname(__file__))
+    repo = helpers.REPO
     paths = [os.path.join(repo, "wavegan", "train", "losses.py"), os.path.join(repo, "specgan", "models.py")]
     for package in ("layers", "models"):
         folder = os.path.join(repo, "wavegan", package)
@@ -161,3 +139,64 @@ def test_bfloat16_inference_upconvs_stay_within_bfloat16_rounding_of_the_generat
     assert 10 * np.log10(np.sum(expected ** 2) / np.sum(error ** 2)) > 30
     assert np.abs(error).max() < 0.05 * np.abs(expected).max()
     assert np.any(error)  # it did compute in bfloat16
+
+
+# Recorded with main at 4bfc563 (before conditioning existed): the variable paths of a dim-4 WaveGAN (the
+# train step recorded then: tests/train/test_step_tf.py).
+UNCONDITIONAL_PATHS = (
+    ["G/upconv_0/bias", "G/upconv_0/kernel", "G/upconv_1/bias", "G/upconv_1/kernel", "G/upconv_2/bias",
+     "G/upconv_2/kernel", "G/upconv_3/bias", "G/upconv_3/kernel", "G/upconv_4/bias", "G/upconv_4/kernel",
+     "G/z_project/bias", "G/z_project/kernel"],
+    ["D/downconv_0/bias", "D/downconv_0/kernel", "D/downconv_1/bias", "D/downconv_1/kernel", "D/downconv_2/bias",
+     "D/downconv_2/kernel", "D/downconv_3/bias", "D/downconv_3/kernel", "D/downconv_4/bias", "D/downconv_4/kernel",
+     "D/output/bias", "D/output/kernel"])
+
+
+def test_labels_off_keeps_the_checkpoint_keys():
+    g, d = tiny_pair()
+    assert (sorted(checkpoints.variables_by_path(g)), sorted(checkpoints.variables_by_path(d))) == UNCONDITIONAL_PATHS
+
+
+def test_a_conditional_model_without_its_class_pathway_is_the_unconditional_model():
+    """Same weights everywhere else, the class pathway zeroed: identical outputs for every label."""
+    g_u, d_u = tiny_pair(phaseshuffle_rad=0)
+    g_c, d_c = tiny_pair(3, phaseshuffle_rad=0)
+    for source, target in ((g_u, g_c), (d_u, d_c)):
+        own = checkpoints.variables_by_path(source)
+        for path, var in checkpoints.variables_by_path(target).items():
+            if path == "G/z_project/kernel":  # rows 0..99 read z, the rest the class embedding
+                var.assign(np.concatenate([own[path].numpy(), np.zeros((LABEL_EMBED_DIM, 1024), np.float32)]))
+            elif path in own:
+                var.assign(own[path].numpy())
+            else:
+                assert path in ("G/label_embedding/embeddings", "D/projection/embeddings")
+    d_c.projection.embeddings.assign(np.zeros_like(d_c.projection.embeddings.numpy()))
+    audio = g_u(Z).numpy()
+    logits = d_u(audio).numpy()
+    for label in range(3):
+        y = np.full(3, label)
+        np.testing.assert_array_equal(g_c(Z, labels=y).numpy(), audio)
+        np.testing.assert_array_equal(d_c(audio, labels=y).numpy(), logits)
+
+
+@pytest.mark.parametrize("classes", [2, 10])
+def test_conditional_shapes_and_parameter_counts(classes):
+    g_u, d_u = tiny_pair()
+    g_c, d_c = tiny_pair(classes)
+    dense_units = 16 * 16 * 4  # reference §3.2: z_project → [16, 16·d]; D's last layer: 16 steps × 16·d channels
+    # G: a [classes, 50] table and 50 more input rows of z_project; D: one [classes, 16·16·d] table.
+    assert g_c.count_params() - g_u.count_params() == classes * LABEL_EMBED_DIM + LABEL_EMBED_DIM * dense_units
+    assert d_c.count_params() - d_u.count_params() == classes * dense_units
+    y = np.arange(3) % classes
+    audio = g_c(Z, labels=y, training=True)
+    assert tuple(audio.shape) == (3, 16384, 1)
+    assert tuple(d_c(audio, labels=y, training=True).shape) == (3,)
+
+
+@pytest.mark.parametrize("kwargs,labels", [
+    (dict(dim=2, upsample="nn", batchnorm=True, post_proc_filter=True, post_proc_len=16), None),
+    (dict(dim=2, num_classes=3), np.array([0, 2, 1])),
+])
+def test_wavegan_generator_in_the_harness(kwargs, labels):
+    run_layer_test(WaveGANGenerator, kwargs, input_shape=(3, 100), call_kwargs={} if labels is None else {"labels": labels},
+                   expected_output_shape=(3, 16384, 1))
