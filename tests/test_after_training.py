@@ -261,11 +261,6 @@ def wait_for(condition, timeout=120.0, interval=0.0005):
     return False
 
 
-def newest_step(train_dir):
-    latest = tf.train.latest_checkpoint(train_dir)
-    return int(latest.rsplit("-", 1)[1]) if latest else 0
-
-
 @pytest.mark.slow
 def test_sigkill_at_any_moment_resumes_from_the_newest_complete_checkpoint(tmp_path):
     """Checkpoint, export and summary every step; SIGKILL inside each of them and at random moments."""

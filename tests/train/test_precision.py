@@ -125,21 +125,6 @@ def test_auto_resolves_before_the_models_are_built_and_says_which(monkeypatch):
                      "1.90× faster."]
 
 
-@pytest.mark.parametrize("setting, flag", [(dict(strategy="mirrored"), "--train_strategy mirrored"),
-                                           (dict(jit="off"), "--train_jit off"),
-                                           (dict(precision="mixed_float16"), "mixed_float16")])
-def test_tensorflow_only_settings_are_refused_in_one_sentence_on_jax(monkeypatch, setting, flag):
-    from wavegan import config
-    from wavegan.train import adversarial as training
-    from wavegan.errors import UserError
-
-    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    with pytest.raises(UserError, match=flag) as refused:
-        training.make_strategy(config.TrainConfig(**setting).validate())
-    assert str(refused.value).count(". ") == 0 and str(refused.value).endswith(".")
-    assert training.make_strategy(config.TrainConfig().validate()) is tf.distribute.get_strategy()
-
-
 def test_auto_does_not_probe_per_replica(monkeypatch):
     """Replicas each probing their own machine could pick different precisions: with several, no probe."""
     from wavegan import config

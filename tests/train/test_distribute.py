@@ -1,14 +1,12 @@
-"""tf.distribute (2 logical CPUs, 2 workers on localhost) and the JAX train step against TensorFlow's."""
+"""wavegan.train.distribute: tf.distribute on 2 logical CPUs, and 2 workers on localhost."""
 
 import glob
-import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from tests import helpers
@@ -21,15 +19,8 @@ SMALL = ["--wavegan_dim", "4", "--train_batch_size", "4", "--wavegan_disc_nupdat
          "--train_summary_secs", "0"]
 
 
-def run(cmd, env=None, check=True):
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env or helpers.script_env(), cwd=helpers.REPO)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
-    return proc
-
-
 def equivalence(**options) -> dict:
-    proc = run([sys.executable, WITH_CPUS, "2", "--equivalence", json.dumps(options)])
+    proc = helpers.run_command([sys.executable, WITH_CPUS, "2", "--equivalence", json.dumps(options)])
     line = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")][-1]
     result = json.loads(line[len("RESULT "):])
     print(result)
@@ -53,11 +44,11 @@ def test_mirrored_training_on_two_cpus_resumes_on_one_device_and_back(tmp_path):
     train_dir = str(tmp_path)
     mirrored = [sys.executable, WITH_CPUS, "2", "train_wavegan.py", "train", train_dir, *SMALL,
                 "--train_strategy", "mirrored", "--train_save_secs", "0"]
-    first = run(mirrored + ["--train_max_steps", "2"])
+    first = helpers.run_command(mirrored + ["--train_max_steps", "2"])
     assert "Training on MirroredStrategy with 2 replicas: 2 examples per replica, 4 per step." in first.stdout
-    single = run([sys.executable, "train_wavegan.py", "train", train_dir, *SMALL, "--train_max_steps", "3"])
+    single = helpers.run_command([sys.executable, "train_wavegan.py", "train", train_dir, *SMALL, "--train_max_steps", "3"])
     assert f"Resumed from {train_dir}/model.ckpt-2 at step 2" in single.stdout
-    back = run(mirrored + ["--train_max_steps", "4"])
+    back = helpers.run_command(mirrored + ["--train_max_steps", "4"])
     assert f"Resumed from {train_dir}/model.ckpt-3 at step 3" in back.stdout
     assert os.path.exists(os.path.join(train_dir, "model.ckpt-4.index"))
     assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == 4
@@ -100,37 +91,7 @@ def test_two_workers_on_localhost_train_in_step_and_only_the_chief_writes(tmp_pa
 
 def test_multiworker_without_tf_config_says_what_to_set(tmp_path):
     env = {k: v for k, v in helpers.script_env().items() if k != "TF_CONFIG"}
-    proc = run([sys.executable, "train_wavegan.py", "train", str(tmp_path), *SMALL, "--train_strategy",
+    proc = helpers.run_command([sys.executable, "train_wavegan.py", "train", str(tmp_path), *SMALL, "--train_strategy",
                 "multiworker"], env=env, check=False)
     assert proc.returncode == 2
     assert "TF_CONFIG" in proc.stderr and "Traceback" not in proc.stderr
-
-
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
-@pytest.mark.parametrize("loss", ["wgan-gp", "lsgan"])
-def test_jax_train_step_agrees_with_tensorflow(tmp_path, loss):
-    """Both steps run in processes of their own, on one thread each, from seeded weights, so the
-    comparison is the same at every run whatever the load (see tests/jax_step_run.py)."""
-    step_run = os.path.join(helpers.REPO, "tests", "jax_step_run.py")
-    inputs, tf_out, jax_out = (str(tmp_path / name) for name in ("in.npz", "tf.npz", "jax.npz"))
-    run([sys.executable, step_run, inputs, tf_out, loss, "--make_inputs"],
-        env=dict(helpers.script_env(), KERAS_BACKEND="tensorflow"))
-    run([sys.executable, step_run, inputs, jax_out, loss], env=dict(helpers.script_env(), KERAS_BACKEND="jax"))
-    tf_results, jax_results = np.load(tf_out), np.load(jax_out)
-    logs = {k[len("log/"):]: float(tf_results[k]) for k in tf_results.files if k.startswith("log/")}
-    tf_weights = {k: tf_results[k] for k in tf_results.files if not k.startswith("log/")}
-    log_differences = {k: abs(v - float(jax_results[f"log/{k}"])) for k, v in logs.items()}
-    differences = np.concatenate([np.abs(tf_weights[k] - jax_results[k]).ravel() for k in tf_weights])
-    weight_difference, share_off = differences.max(), np.mean(differences > 1e-6)
-    print(f"{loss}: losses {logs}, |TF − JAX| losses {log_differences}, "
-          f"weights: largest difference {weight_difference:.2e}, share above 1e-6 {share_off:.2e}")
-    for name, value in logs.items():
-        np.testing.assert_allclose(float(jax_results[f"log/{name}"]), float(value), rtol=1e-4, atol=1e-5)
-    # RMSProp's first update is linear in the gradient, so the weights agree to float precision. Adam's
-    # is lr·g/(|g| + ε), about ±lr whatever |g|: a weight whose true gradient is 0 (D's output bias under
-    # WGAN-GP) moves by up to lr either way from rounding alone. So: (almost) every weight agrees, and
-    # none is off by more than two such steps.
-    assert share_off < 1e-3
-    assert weight_difference < (1e-5 if loss == "lsgan" else 2.5e-4)
-    assert int(jax_results["step"]) == 1 and int(jax_results["fit_step"]) == 3
-    assert np.all(np.isfinite(jax_results["fit_d_loss"])) and len(jax_results["fit_d_loss"]) == 1  # one epoch

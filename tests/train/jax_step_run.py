@@ -1,9 +1,9 @@
 """One iteration of a tiny WaveGAN from given weights, data and noise, on the backend KERAS_BACKEND
-names (a process of its own: the backend is chosen at import). Used by tests/test_distribute.py and
-tests/test_conditional.py to compare the JAX step with the TensorFlow step.
+names (a process of its own: the backend is chosen at import). Used by tests/train/test_step_jax.py to
+compare the JAX step with the TensorFlow step.
 
-    KERAS_BACKEND=tensorflow python tests/jax_step_run.py IN.npz OUT.npz LOSS --make_inputs
-    KERAS_BACKEND=jax python tests/jax_step_run.py IN.npz OUT.npz LOSS [NUM_CLASSES]
+    KERAS_BACKEND=tensorflow python tests/train/jax_step_run.py IN.npz OUT.npz LOSS --make_inputs
+    KERAS_BACKEND=jax python tests/train/jax_step_run.py IN.npz OUT.npz LOSS [NUM_CLASSES]
 
 With NUM_CLASSES the models are label-conditional and IN.npz holds the real slices' `labels` too.
 Both run on one thread (see SINGLE_THREAD_XLA_FLAGS): a multi-threaded reduction's order depends on how
@@ -15,7 +15,7 @@ call them from a worker thread, so under load the same step could round differen
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 SINGLE_THREAD_XLA_FLAGS = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 if __name__ == "__main__":

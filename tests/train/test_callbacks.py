@@ -1,8 +1,14 @@
-"""wavegan.train.callbacks: the progress line, and the acknowledgement of a signal during a step."""
+"""wavegan.train.callbacks: the progress line, the acknowledgement of a signal during a step, the audio
+summaries on batch statistics."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
+from keras import ops
 
+from tests import helpers
+from wavegan.models import WaveGANGenerator
+from wavegan.models.kind import wavegan_gan
 from wavegan.train import callbacks
 
 
@@ -107,3 +113,27 @@ def test_a_signal_is_acknowledged_while_a_step_is_still_running():
     assert len(acknowledged) == 1 and acknowledged[0] < times["end"], (lines, times)
     assert stop.received == "SIGINT" and model.stop_training  # and training stopped after that step
     assert signal.getsignal(signal.SIGINT) is handler_before
+
+
+def test_summaries_render_g_z_on_batch_statistics_without_moving_the_averages(tmp_path):
+    g = WaveGANGenerator(dim=2, batchnorm=True)
+    g.build((None, 100))
+    for layer in [g.z_project_bn] + [bn for bn in g.upconv_bns if bn is not None]:
+        layer.moving_mean.assign(np.full(layer.moving_mean.shape, 5.0, np.float32))  # inference mode ≠ training
+    moving = [v.numpy().copy() for v in g.non_trainable_variables]
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    real = iter([np.zeros((4, 16384, 1), np.float32)])
+    summaries = callbacks.AudioSummaries(writer, tf.Variable(7, dtype=tf.int64), 0, g, 100, real, 16000,
+                                         wavegan_gan())
+    summaries.on_train_begin()
+    np.random.seed(0)
+    summaries.write({"d_loss": 1.0})
+    np.random.seed(0)
+    z = np.random.uniform(-1.0, 1.0, (4, 100)).astype(np.float32)
+    for before, v in zip(moving, g.non_trainable_variables):
+        np.testing.assert_array_equal(before, v.numpy())
+    train_rms = np.mean(callbacks.rms(ops.convert_to_numpy(g(z, training=True))))
+    infer_rms = np.mean(callbacks.rms(ops.convert_to_numpy(g(z, training=False))))
+    assert abs(train_rms - infer_rms) > 0.1 * train_rms
+    (value,) = [v for step, v in helpers._summary_values(str(tmp_path)) if v.tag == "G_z_rms"]
+    assert float(tf.make_ndarray(value.tensor)) == pytest.approx(train_rms, rel=1e-5)

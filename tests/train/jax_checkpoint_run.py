@@ -1,7 +1,7 @@
-"""The JAX backend's side of the cross-backend checkpoint test (tests/test_jax_backend.py), in a process of
-its own (the backend is chosen at import):
+"""The JAX backend's side of the cross-backend checkpoint test (tests/train/test_checkpoints.py), in a
+process of its own (the backend is chosen at import):
 
-    KERAS_BACKEND=jax python tests/jax_checkpoint_run.py CHECKPOINT OUT_DIR
+    KERAS_BACKEND=jax python tests/train/jax_checkpoint_run.py CHECKPOINT OUT_DIR
 
 Restores CHECKPOINT (written by TensorFlow) into a tiny trainer, dumps every value it restored to
 OUT_DIR/restored.npz, then adds 1 to every float variable and 7 to both step counters and saves that as
@@ -11,7 +11,7 @@ OUT_DIR/model.ckpt-<step> for TensorFlow to read back.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -1,7 +1,15 @@
+"""wavegan.train.checkpoints: every variable round trips, the original's names, a NaN keeps the last good
+checkpoint, how many are kept, and checkpoints shared by the TensorFlow and JAX backends."""
+
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import helpers
 from wavegan.train import checkpoints
 from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
@@ -105,3 +113,43 @@ def test_keep_checkpoints_sets_how_many_are_kept(tmp_path):
     assert [checkpoints.checkpoint_step(p) for p in manager.checkpoints] == [2, 3]
     with pytest.raises(UserError, match="--train_keep_checkpoints"):
         TrainConfig(keep_checkpoints=0).validate()
+
+
+@pytest.mark.slow
+@helpers.requires_jax
+def test_checkpoints_resume_across_backends_value_for_value(tmp_path):
+    """TensorFlow writes, JAX restores every value (weights, optimiser slots, step counters) and writes
+    changed values, TensorFlow restores those."""
+    from tests.train.jax_checkpoint_run import parts, tiny_trainer, values
+
+    from wavegan.train import checkpoints
+
+    trainer = tiny_trainer()
+    rng = np.random.default_rng(0)
+    for part in parts(trainer).values():
+        for v in part.variables:
+            if "seed_generator" not in v.path and "float" in str(v.dtype):
+                v.assign(rng.normal(size=v.shape).astype(np.float32))
+    trainer.g_optimizer.iterations.assign(5)
+    trainer.d_optimizer.iterations.assign(5)
+    written = values(trainer)
+    tf_dir, jax_dir = tmp_path / "tf", tmp_path / "jax"
+    jax_dir.mkdir()
+    path = checkpoints.make_manager(str(tf_dir), **parts(trainer)).save(checkpoint_number=5)
+
+    proc = subprocess.run([sys.executable, os.path.join(helpers.REPO, "tests", "train", "jax_checkpoint_run.py"),
+                           path, str(jax_dir)], capture_output=True, text=True, env=helpers.jax_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    restored = np.load(jax_dir / "restored.npz")
+    assert sorted(restored.files) == sorted(written)
+    for key, value in written.items():
+        np.testing.assert_array_equal(restored[key], value, err_msg=key)
+
+    fresh = tiny_trainer()
+    jax_path = tf.train.latest_checkpoint(str(jax_dir))
+    assert jax_path.endswith("model.ckpt-12")
+    checkpoints.model_checkpoint(**parts(fresh)).restore(jax_path).assert_existing_objects_matched()
+    for key, value in values(fresh).items():
+        expected = written[key] + (7 if key.endswith("optimizer/0") else 1 if value.dtype.kind == "f" else 0)
+        np.testing.assert_allclose(value, expected, rtol=1e-6, err_msg=key)
+    assert int(fresh.step.numpy()) == 12
