@@ -1,4 +1,5 @@
-"""The exported signatures compute what the generator computes (the export runs faster layer forms)."""
+"""wavegan.serve.export: the exported signatures compute what the generator computes (the export runs faster
+layer forms), in bfloat16 too, and a conditional generator takes a label beside z."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.model_fixtures import Z, tiny_pair
 from wavegan.errors import UserError
 from wavegan.serve.export import export_generator
 from wavegan.train.kind import Renderer
@@ -80,3 +82,27 @@ def test_export_with_the_d64_layer_forms_equals_the_generator(tmp_path, monkeypa
         z = np.random.default_rng(batch).uniform(-1, 1, (batch, 100)).astype(np.float32)
         np.testing.assert_allclose(serving(z=tf.constant(z))["G_z"].numpy(), generator(z, training=False).numpy(),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_saved_model_takes_a_label_beside_z(tmp_path):
+    from wavegan.serve import export
+    from wavegan.train.kind import Renderer
+
+    g, _ = tiny_pair(3)
+    out = export.export_generator(g, str(tmp_path / "saved"), {"latent_dim": 100, "classes": ["a", "b", "c"]},
+                                  Renderer())
+    signatures = tf.saved_model.load(out).signatures
+    inputs = signatures["serving_default"].structured_input_signature[1]
+    assert set(inputs) == {"z", "label"} and inputs["label"].dtype == tf.int32
+    assert "label" in signatures["sample"].structured_input_signature[1]
+    assert "label" in signatures["flat"].structured_input_signature[1]
+    y = np.array([2, 0, 1], np.int32)
+    expected = g(Z, labels=y).numpy()
+    served = signatures["serving_default"](z=tf.constant(Z), label=tf.constant(y))["G_z"].numpy()
+    # The export runs the faster inference forms of the upsampling layers: equal up to float rounding.
+    np.testing.assert_allclose(served, expected, rtol=1e-4, atol=1e-7)
+    mixed = signatures["mix"](z=tf.constant(Z), label_weights=tf.constant(np.eye(3, dtype=np.float32)[y]))["G_z"]
+    np.testing.assert_array_equal(mixed.numpy(), served)
+    other = signatures["serving_default"](z=tf.constant(Z), label=tf.constant((y + 1) % 3))["G_z"].numpy()
+    assert np.abs(other - served).max() > 1e-3 * np.abs(served).max()  # the label input is used
+    assert export.read_export_info(out)["classes"] == ["a", "b", "c"]
