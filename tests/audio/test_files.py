@@ -74,18 +74,6 @@ def test_empty_or_missing_folder_is_one_clear_error(tmp_path):
         audio.find_audio_files(os.path.join(tmp_path, "missing"))
 
 
-@pytest.mark.parametrize("flag", ["--audio_dir", "--real_dir"])
-def test_eval_score_names_the_flag_the_folder_came_from(tmp_path, flag):
-    from eval import score
-
-    with pytest.raises(UserError, match=f"^{flag} '/nonexistent/audio' is not a folder"):
-        score.sample_files("/nonexistent/audio", None, flag)
-    with pytest.raises(UserError, match=f"pass another {flag}"):
-        score.sample_files(str(tmp_path), None, flag)
-    with pytest.raises(UserError, match="^--audio_dir"):
-        score.sample_files("/nonexistent/audio", None)
-
-
 def test_unreadable_files_are_skipped_with_one_warning_each(tmp_path, caplog):
     bad = fx.write_bad_files(os.path.join(tmp_path, "bad"))
     good = fx.write(os.path.join(tmp_path, "good.wav"), fx.tone(0.1, RATE), RATE)

@@ -1,4 +1,5 @@
-"""eval.score --asked_from_names: the class a generated clip was asked for, read from its file name."""
+"""eval.score: --asked_from_names (the class a generated clip was asked for, read from its file name), and the
+folders it reads."""
 
 import pytest
 
@@ -21,3 +22,15 @@ def test_a_file_without_a_class_prefix_is_refused_by_name():
 def test_a_class_the_classifier_does_not_know_is_refused():
     with pytest.raises(UserError, match="no label Kick"):
         asked_from_names(["/g/Kick_1.wav"], LABELS)
+
+
+@pytest.mark.parametrize("flag", ["--audio_dir", "--real_dir"])
+def test_eval_score_names_the_flag_the_folder_came_from(tmp_path, flag):
+    from eval import score
+
+    with pytest.raises(UserError, match=f"^{flag} '/nonexistent/audio' is not a folder"):
+        score.sample_files("/nonexistent/audio", None, flag)
+    with pytest.raises(UserError, match=f"pass another {flag}"):
+        score.sample_files(str(tmp_path), None, flag)
+    with pytest.raises(UserError, match="^--audio_dir"):
+        score.sample_files("/nonexistent/audio", None)

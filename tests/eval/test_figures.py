@@ -1,7 +1,8 @@
+"""eval.figures: the curves read back, and the paper's figures with labelled axes."""
+
 import numpy as np
 
 from eval import figures
-from wavegan.serve import plots
 
 
 def test_incept_curve_reads_each_step_once_in_order(tmp_path):
