@@ -32,15 +32,6 @@ from wavegan.train.trainer import AdversarialTrainer
 # --- labels on: shapes, parameters, projection --------------------------------------------------------
 
 
-def test_specgan_conditions_the_same_way():
-    g = built(SpecGANGenerator(dim=2, num_classes=3), (None, 100))
-    d = built(SpecGANDiscriminator(dim=2, num_classes=3), (None, 128, 128, 1))
-    spectrograms = g(Z, labels=np.array([0, 1, 2]))
-    assert tuple(spectrograms.shape) == (3, 128, 128, 1)
-    assert tuple(d(spectrograms, labels=np.array([2, 1, 0])).shape) == (3,)
-    assert d.projection.embeddings.shape == (3, 4 * 4 * 2 * 16)  # reference §4.5: 128 → 4 after five strides of 2
-
-
 # --- labels of files ----------------------------------------------------------------------------------
 
 
