@@ -1,8 +1,10 @@
-"""Tiny WaveGAN models the tests build: a latent batch, and a generator and critic built without a call."""
+"""Tiny models the tests build: a latent batch, a WaveGAN generator and critic built without a call, a\nWaveNet with every term non-zero."""
 
 import numpy as np
+import tensorflow as tf
 
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
+from wavenet.models import WaveNet
 
 
 Z = np.random.default_rng(0).uniform(-1, 1, (3, 100)).astype(np.float32)
@@ -29,3 +31,15 @@ def randomized_generator(seed: int = 0, **kwargs) -> WaveGANGenerator:
         if w.path.rsplit("/", 1)[-1] in ("bias", "beta", "gamma", "moving_mean", "moving_variance"):
             w.assign(rng.uniform(0.5, 1.5, w.shape).astype(np.float32))
     return generator
+
+
+def small_wavenet(gc: bool = False, biases: bool = True, seed: int = 0) -> WaveNet:
+    tf.keras.utils.set_random_seed(seed)
+    model = WaveNet(dilations=[1, 2, 4, 8, 16] * 2, residual_channels=8, dilation_channels=8, skip_channels=16,
+                    quantization_channels=32, use_biases=biases, gc_channels=4 if gc else 0,
+                    gc_cardinality=3 if gc else 0, name="wavenet").build_for()
+    rng = np.random.default_rng(seed)
+    for v in model.trainable_variables:  # non-zero biases and a non-identity table exercise every term
+        if "bias" in v.path or "embedding" in v.path:
+            v.assign(rng.normal(0, 0.3, v.shape).astype(np.float32))
+    return model
