@@ -1,7 +1,7 @@
 """Pins of reference §3 (WaveGAN's generator, discriminator and phase shuffle) on the models as built.
 
-Each expected value is a literal from docs/reference.md or the NumPy reference in tests/paper_reference.py, and
-each check runs the project's own layers: a change of layer order, batch-norm placement, activation
+Each expected value is a literal from docs/reference.md or the NumPy reference in tests/paper/reference.py,
+and each check runs the project's own layers: a change of layer order, batch-norm placement, activation
 slope, alignment or phase-shuffle rule in wavegan/ fails here.
 """
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from tests import paper_reference as ref
+from tests.paper import reference as ref
 from wavegan.models.config import WaveGANConfig
 from wavegan.audio.pcm import quantize_int16
 from wavegan.layers import PhaseShuffle
@@ -76,7 +76,9 @@ def flag_defaults(*files) -> dict:
     import ast
     import os
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from tests import helpers
+
+    root = helpers.REPO
     found = {}
     for name in files:
         for node in ast.walk(ast.parse(open(os.path.join(root, name)).read())):

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from tests import paper_reference as ref
+from tests.paper import reference as ref
 from wavegan.train import losses
 from wavegan.models import WaveGANDiscriminator, WaveGANGenerator
 from wavegan.train.trainer import AdversarialTrainer

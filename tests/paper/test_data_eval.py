@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras import ops
 
 from tests import audio_fixtures as fx
-from tests import paper_reference as ref
+from tests.paper import reference as ref
 from wavegan.audio import pipeline as data
 from wavegan.config import DataConfig
 

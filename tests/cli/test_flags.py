@@ -1,5 +1,5 @@
-"""Shared flags a baseline does not use are refused in one sentence (wavegan/cli/flags.py's declare_unused_flags),
-and each baseline declares exactly the slicing flags its data path overrides."""
+"""wavegan.cli.flags: shared flags a baseline does not use are refused in one sentence (declare_unused_flags),
+before the script's main runs, and each baseline declares exactly the slicing flags its data path overrides."""
 
 import dataclasses
 
