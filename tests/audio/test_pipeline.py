@@ -102,13 +102,6 @@ def test_random_offset_starts_inside_the_first_slice_and_hops_evenly():
     assert len(starts) > 10
 
 
-def test_overlap_errors_name_the_flag():
-    with pytest.raises(UserError, match="--data_overlap_ratio"):
-        DataConfig(overlap_ratio=1.0).resolved()
-    with pytest.raises(UserError, match="--data_slice_len"):
-        DataConfig(slice_len=8000).resolved()
-
-
 def write_corpus(folder, lengths, rate=RATE, subtype="PCM_16"):
     return [fx.write(os.path.join(folder, f"clip{i:03d}.wav"), fx.ramp(n), rate, "WAV", subtype)
             for i, n in enumerate(lengths)]

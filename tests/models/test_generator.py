@@ -1,15 +1,11 @@
 """wavegan.models.generator: WaveGAN's generator, and the layer plan it shares with the critic (parameter
 counts, shapes and conditioning of the pair), its inference forms, the harness."""
 
-import ast
-import os
-
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
-from tests import helpers
 from tests.harness import run_layer_test
 from tests.model_fixtures import Z, tiny_pair
 from wavegan.layers import LABEL_EMBED_DIM
@@ -101,24 +97,6 @@ def test_inference_upconvs_give_the_generator_output_up_to_float_rounding(kwargs
     else:  # the short first layer and the one-channel last layer
         assert swapped == [True] + [False] * (len(forms) - 2) + [True]
     np.testing.assert_allclose(ops.convert_to_numpy(g(z, upconvs=forms)), expected, rtol=1e-5, atol=1e-6)
-
-
-def test_layers_and_models_use_keras_ops_only():
-    """DEVELOPERS.md: no TensorFlow inside layers, models or losses, so every Keras backend runs them."""
-    repo = helpers.REPO
-    paths = [os.path.join(repo, "wavegan", "train", "losses.py"), os.path.join(repo, "specgan", "models.py")]
-    for package in ("layers", "models"):
-        folder = os.path.join(repo, "wavegan", package)
-        # kernels_tf.py is the TensorFlow backend's own kernel, loaded only on that backend
-        paths += [os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".py") and f != "kernels_tf.py"]
-    assert len(paths) >= 11
-    for name in paths:
-        tree = ast.parse(open(name).read())
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
-                    for alias in node.names}
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module}
-        assert "tensorflow" not in imported, name
 
 
 @pytest.mark.parametrize("kwargs", [dict(dim=8), dict(dim=4, batchnorm=True, post_proc_filter=True, post_proc_len=16),
