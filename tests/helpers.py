@@ -10,6 +10,9 @@ import pytest
 import tensorflow as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(REPO, "bench")
+# Splits the CPU into logical devices before TensorFlow starts (the tf.distribute tests).
+WITH_CPUS = os.path.join(REPO, "tests", "with_cpus.py")
 TINY = ["--wavegan_dim", "8", "--train_batch_size", "8", "--wavegan_disc_nupdates", "2",
         "--train_save_secs", "0", "--train_summary_secs", "0"]
 
@@ -73,3 +76,16 @@ def audio_summary(log_dir: str, tag: str):
         if value.tag == tag:
             return tf.make_ndarray(value.tensor)
     return None
+
+
+def load_bench_module(name: str):
+    """A bench/ module, without leaving bench/ (which has its own train.py) on sys.path."""
+    saved = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(BENCH, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path[:] = saved

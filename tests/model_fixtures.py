@@ -1,4 +1,5 @@
-"""Tiny models the tests build: a latent batch, a WaveGAN generator and critic built without a call, a\nWaveNet with every term non-zero."""
+"""Tiny models the tests build: a latent batch, a WaveGAN generator and critic built without a call, a
+WaveNet with every term non-zero; a generator whose biases and statistics are far from their initial values."""
 
 import numpy as np
 import tensorflow as tf

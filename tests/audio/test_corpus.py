@@ -96,20 +96,3 @@ def test_prepare_decodes_only_new_or_changed_files(tmp_path, monkeypatch, caplog
     with caplog.at_level(logging.WARNING, logger="wavegan"):
         entries = corpus.prepare(data.prepare_files(config, batch_size=1), config, processes=0)
     assert len(entries) == 5 and any("a_mono16.wav" in r.getMessage() for r in caplog.records)
-
-
-@pytest.mark.slow
-def test_train_script_prepares_the_corpus_once_and_trains_from_it(tmp_path):
-    from tests import helpers
-
-    for i in range(20):  # enough files for the decoding processes
-        fx.write(os.path.join(tmp_path / "audio", f"clip{i:02d}.wav"), fx.tone(0.5 + 0.05 * i, RATE, freq=200.0 + i), RATE)
-    prepared = str(tmp_path / "corpus")
-    args = ["--data_dir", str(tmp_path / "audio"), "--data_first_slice", "--data_pad_end", "--data_prepared", prepared,
-            *helpers.TINY]
-    first = helpers.run_script("train_wavegan.py", "train", str(tmp_path / "run"), "--train_max_steps", "1", *args)
-    assert "Preparing the corpus" in first.stdout + first.stderr
-    assert len([f for f in os.listdir(prepared) if f.endswith(".i16")]) == 20
-    second = helpers.run_script("train_wavegan.py", "train", str(tmp_path / "run"), "--train_max_steps", "2", *args)
-    assert "Preparing the corpus" not in second.stdout + second.stderr
-    assert os.path.exists(tmp_path / "run" / "model.ckpt-2.index")

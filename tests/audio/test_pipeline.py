@@ -1,4 +1,5 @@
-"""wavegan.audio.pipeline: slicing and framing, batches for the critic steps, bad and short files, the cache, labelled examples."""
+"""wavegan.audio.pipeline: slicing and framing, batches for the critic steps, bad and short files, the cache,
+labelled examples."""
 
 import glob
 import logging

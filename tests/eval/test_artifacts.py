@@ -74,13 +74,3 @@ def test_missing_or_wrong_envelope_names_the_command(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros(10))
     with pytest.raises(UserError, match="eval.artifacts envelope"):
         artifacts.load_envelope(str(tmp_path / "bad.npy"))
-
-
-@pytest.mark.slow
-def test_cli_makes_an_envelope_and_scores_folders(tmp_path):
-    out = str(tmp_path / "env.npy")
-    helpers.run_script("-m eval.artifacts", "envelope", "--out", out, "--inits", "2", "--dim", "2")
-    assert np.load(out).shape == (8193,)
-    proc = helpers.run_script("-m eval.artifacts", "score", "--envelope", out, "--audio_dir",
-                              os.path.join(helpers.REPO, "data", "drums"), "--n", "5")
-    assert "artifact share" in proc.stdout and "Converted" in proc.stdout

@@ -1,7 +1,5 @@
 """eval.metrics: the Inception score, Fréchet and nearest-neighbour distances, on unit cases and on real digits."""
 
-import glob
-import json
 import os
 
 import numpy as np
@@ -9,8 +7,6 @@ import pytest
 
 from eval import metrics
 from eval.classifier import load_classifier, load_labelled
-from tests import helpers
-from tests.helpers import TINY, event_tags
 
 
 def test_inception_score_unit_cases():
@@ -52,50 +48,9 @@ def test_nearest_neighbour_distances_skip_self_matches():
     np.testing.assert_allclose(metrics.nearest_neighbour_distances(points[:1], points[1:]), [1.0])
 
 
-@pytest.mark.slow
-def test_score_cli_prints_a_table_and_writes_json(digit_corpus, digit_classifier, tmp_path):
-    out = str(tmp_path / "scores.json")
-    proc = helpers.run_script("-m eval.score", "--classifier", digit_classifier[0],
-                              "--audio_dir", os.path.join(digit_corpus, "test"), "--real_dir", os.path.join(digit_corpus, "train"),
-                              "--k", "5", "--json", out)
-    assert "Inception score" in proc.stdout and "predicted labels" in proc.stdout
-    (row,) = json.load(open(out)).values()
-    assert {"inception_score", "inception_std", "frechet_distance", "d_self", "d_train", "label_histogram"} <= set(row)
-    assert sum(row["label_histogram"].values()) == row["n"]
-
-
-@pytest.mark.slow
-def test_incept_mode_writes_summaries_and_keeps_the_best_generator(digit_classifier, tmp_path):
-    train_dir = str(tmp_path / "run")
-    helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
-    out = helpers.run_script("train_wavegan.py", "incept", train_dir, "--incept_ckpt_fp", digit_classifier[0],
-                             "--incept_n", "50", "--incept_k", "5", "--incept_once")
-    assert "step 1: Inception score" in out.stdout
-    incept_dir = os.path.join(train_dir, "incept")
-    assert event_tags(incept_dir) == {"incept_mean": {"scalars"}, "incept_std": {"scalars"}}
-    best = json.load(open(os.path.join(incept_dir, "best.json")))
-    assert best["step"] == 1 and best["incept_mean"] >= 1.0
-    assert os.path.exists(os.path.join(incept_dir, "best_score-1.index"))
-    gen = str(tmp_path / "from_best")
-    helpers.run_script("train_wavegan.py", "generate", train_dir, "--generate_from",
-                       os.path.join(incept_dir, "best_score-1"), "--generate_n", "2", "--generate_dir", gen)
-    assert len(glob.glob(os.path.join(gen, "*.wav"))) == 2
-
-
 def test_frechet_distance_of_gaussians_has_the_closed_form():
     rng = np.random.default_rng(0)
     a = rng.normal(0.0, 1.0, (20000, 3))
     b = rng.normal(1.0, 2.0, (20000, 3))
     # ‖μa − μb‖² + Σ (σa − σb)² for diagonal covariances: 3·1 + 3·(1 − 2)² = 6.
     assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
-
-
-@pytest.mark.slow
-def test_score_generates_from_a_model(digit_classifier, tmp_path):
-    train_dir = str(tmp_path / "run")
-    helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
-    out = str(tmp_path / "model.json")
-    proc = helpers.run_script("-m eval.score", "--classifier", digit_classifier[0], "--model", train_dir,
-                              "--n", "20", "--k", "2", "--json", out)
-    assert train_dir in proc.stdout
-    assert json.load(open(out))[train_dir]["n"] == 20

@@ -27,4 +27,5 @@ def test_step_with_carried_state_equals_the_whole_sequence():
 
 
 def test_frame_rnn_in_the_harness():
-    run_layer_test(FrameRNN, dict(frame_size=8, units=4, layers=2), input_shape=(2, 3, 8), expected_output_shape=(2, 3, 8))
+    run_layer_test(FrameRNN, dict(frame_size=8, units=4, layers=2), input_shape=(2, 3, 8),
+                   expected_output_shape=(2, 3, 8))

@@ -40,5 +40,5 @@ def test_class_embedding_in_the_harness():
 
 
 def test_projection_head_in_the_harness():
-    run_layer_test(ProjectionHead, dict(num_classes=3), input_shape=(4, 6), call_kwargs=dict(labels=np.array([0, 2, 1, 2])),
-                   expected_output_shape=(4,))
+    run_layer_test(ProjectionHead, dict(num_classes=3), input_shape=(4, 6),
+                   call_kwargs=dict(labels=np.array([0, 2, 1, 2])), expected_output_shape=(4,))

@@ -233,6 +233,7 @@ def test_training_forms_keep_the_weights_and_the_config(monkeypatch):
 
 @pytest.mark.parametrize("form", ["polyphase", "matmul"])
 def test_strided_conv1d_transpose_in_the_harness(form):
-    layer = run_layer_test(StridedConv1DTranspose, dict(filters=4, kernel_size=25, strides=4, padding="same", form=form),
-                           input_shape=(2, 16, 3), expected_output_shape=(2, 64, 4), atol=1e-5, rtol=1e-5)
+    settings = dict(filters=4, kernel_size=25, strides=4, padding="same", form=form)
+    layer = run_layer_test(StridedConv1DTranspose, settings, input_shape=(2, 16, 3), expected_output_shape=(2, 64, 4),
+                           atol=1e-5, rtol=1e-5)
     assert layer.computed_form == form

@@ -176,5 +176,5 @@ def test_conditional_shapes_and_parameter_counts(classes):
     (dict(dim=2, num_classes=3), np.array([0, 2, 1])),
 ])
 def test_wavegan_generator_in_the_harness(kwargs, labels):
-    run_layer_test(WaveGANGenerator, kwargs, input_shape=(3, 100), call_kwargs={} if labels is None else {"labels": labels},
-                   expected_output_shape=(3, 16384, 1))
+    run_layer_test(WaveGANGenerator, kwargs, input_shape=(3, 100),
+                   call_kwargs={} if labels is None else {"labels": labels}, expected_output_shape=(3, 16384, 1))

@@ -80,7 +80,8 @@ def test_conditioning_acts_only_through_the_embedding():
 
 def test_wavenet_in_the_harness():
     rng = np.random.default_rng(0)
-    settings = dict(dilations=[1, 2], residual_channels=4, dilation_channels=4, skip_channels=8, quantization_channels=16)
+    settings = dict(dilations=[1, 2], residual_channels=4, dilation_channels=4, skip_channels=8,
+                    quantization_channels=16)
     classes = rng.integers(0, 16, (2, 12))  # receptive field 5: 8 outputs
     run_layer_test(WaveNet, settings, input_data=classes, expected_output_shape=(2, 8, 16))
     run_layer_test(WaveNet, dict(settings, gc_channels=3, gc_cardinality=4), input_data=(classes, np.array([0, 3])),
@@ -95,8 +96,8 @@ def test_causal_conv_in_the_harness():
 
 def test_residual_block_in_the_harness():
     settings = dict(dilation=2, filter_width=2, residual_channels=4, dilation_channels=3, skip_channels=5)
-    run_layer_test(ResidualBlock, dict(settings, use_biases=True), input_shape=(2, 12, 4), call_kwargs=dict(output_width=6),
-                   expected_output_shape=((2, 10, 4), (2, 6, 5)))
+    run_layer_test(ResidualBlock, dict(settings, use_biases=True), input_shape=(2, 12, 4),
+                   call_kwargs=dict(output_width=6), expected_output_shape=((2, 10, 4), (2, 6, 5)))
     run_layer_test(ResidualBlock, dict(settings, use_biases=False, gc_channels=3), input_shape=(2, 12, 4),
                    call_kwargs=dict(output_width=6, embedding=np.ones((2, 3), np.float32)),
                    expected_output_shape=((2, 10, 4), (2, 6, 5)))

@@ -1,8 +1,13 @@
-"""End-to-end runs of train_wavegan.py in a temp dir: tiny model, a few steps, files read back."""
+"""End-to-end runs of train_wavegan.py in a temp dir: tiny model, a few steps, files read back; with labels,
+with a prepared corpus, on the JAX backend."""
 
 import glob
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -10,10 +15,12 @@ import tensorflow as tf
 
 from tests import audio_fixtures as fx
 from tests import helpers
-from tests.helpers import TINY, audio_summary, event_tags
+from tests.audio_fixtures import write
+from tests.helpers import TINY, audio_summary, event_tags, newest_step
 
 # Every test here runs the train script or worker processes (the fast tier skips them).
 pytestmark = pytest.mark.slow
+RATE = 16000
 
 
 def run_script(*args, check=True):
@@ -185,3 +192,130 @@ def test_tensorflow_start_up_chatter_is_hidden_unless_asked_for(tmp_path):
     assert len(quiet.stderr.strip().splitlines()) == 1, quiet.stderr
     verbose = run_script("generate", str(tmp_path), "--verbosity", "0", check=False)
     assert verbose.returncode == 2 and "oneDNN custom operations are on" in verbose.stderr
+
+
+@pytest.mark.slow
+def test_conditional_wavegan_end_to_end(tmp_path):
+    """Train with --data_labels prefix, then generate by name and index, walk between classes, preview,
+    score against the digit classifier, and refuse a resume whose data has another label set."""
+    from tests import helpers
+
+    corpus = tmp_path / "data"
+    for c, word in enumerate(("One", "Two", "Three")):
+        for i in range(3):
+            tone = 0.5 * np.sin(2 * np.pi * (200 + 150 * c + 10 * i) * np.arange(8000) / 16000)
+            write(str(corpus / f"{word}_{i}.wav"), tone[:, None].astype(np.float32), 16000)
+    write(str(corpus / "unlabelled.wav"), np.zeros((8000, 1), np.float32), 16000)
+    train_dir = str(tmp_path / "run")
+    flags = ["--data_dir", str(corpus), "--data_first_slice", "--data_pad_end", "--data_labels", "prefix",
+             "--train_max_steps", "2", *helpers.TINY]
+    proc = run_script("train", train_dir, *flags)
+    assert "3 classes by prefix: 0 One (3 files), 1 Three (3 files), 2 Two (3 files)" in proc.stderr
+    assert "unlabelled.wav" in proc.stderr and "match no class" in proc.stderr
+    with open(os.path.join(train_dir, "config.json")) as f:
+        assert json.load(f)["data"]["classes"] == ["One", "Three", "Two"]
+    tags = helpers.event_tags(train_dir)
+    assert {"G_z/One", "G_z/Three", "G_z/Two"} <= set(tags)
+
+    out = str(tmp_path / "gen")
+    run_script("generate", train_dir, "--generate_n", "2", "--generate_label", "two,1", "--generate_dir", out)
+    assert sorted(os.listdir(out)) == ["Three_00000.wav", "Three_00001.wav", "Three_z.npy",
+                                       "Two_00000.wav", "Two_00001.wav", "Two_z.npy"]
+    saved = os.path.join(train_dir, "infer", "saved_model")
+    walk = str(tmp_path / "walk")
+    run_script("generate", train_dir, "--generate_from", saved, "--generate_n", "3", "--generate_dir", walk,
+            "--generate_interp", os.path.join(out, "Two_z.npy"), "--generate_label", "One,Two")
+    assert sorted(os.listdir(walk))[:3] == ["One_to_Two_00000.wav", "One_to_Two_00001.wav", "One_to_Two_00002.wav"]
+    everything = str(tmp_path / "all")
+    run_script("generate", saved, "--generate_n", "1", "--generate_dir", everything)
+    assert sorted(p for p in os.listdir(everything) if p.endswith(".wav")) == [
+        "One_00000.wav", "Three_00000.wav", "Two_00000.wav"]
+    bad = run_script("generate", train_dir, "--generate_label", "Nine", check=False)
+    assert bad.returncode == 2 and "'Nine' is not a class of this model" in bad.stderr
+
+    run_script("preview", train_dir, "--preview_once", "--preview_n", "3")
+    assert sorted(p for p in os.listdir(os.path.join(train_dir, "preview")) if p.endswith(".wav")) == [
+        "00000002_One.wav", "00000002_Three.wav", "00000002_Two.wav"]
+
+    scores = str(tmp_path / "scores.json")
+    helpers.run_script("-m eval.score", "--classifier", os.path.join(helpers.REPO, "eval", "digits_classifier.keras"),
+                       "--model", train_dir, "--n", "30", "--k", "3", "--json", scores)
+    with open(scores) as f:
+        row = json.load(f)[train_dir]
+    assert 0.0 <= row["accuracy"] <= 1.0 and row["n"] == 30
+
+    write(str(corpus / "Four_0.wav"), np.zeros((8000, 1), np.float32) + 0.1, 16000)
+    refused = run_script("train", train_dir, *flags, check=False)
+    assert refused.returncode == 2
+    assert "was trained with 3 classes (One, Three, Two) but this run has 4 classes" in refused.stderr
+
+
+@pytest.mark.slow
+def test_train_script_prepares_the_corpus_once_and_trains_from_it(tmp_path):
+    from tests import helpers
+
+    for i in range(20):  # enough files for the decoding processes
+        fx.write(os.path.join(tmp_path / "audio", f"clip{i:02d}.wav"), fx.tone(0.5 + 0.05 * i, RATE, freq=200.0 + i), RATE)
+    prepared = str(tmp_path / "corpus")
+    args = ["--data_dir", str(tmp_path / "audio"), "--data_first_slice", "--data_pad_end", "--data_prepared", prepared,
+            *helpers.TINY]
+    first = helpers.run_script("train_wavegan.py", "train", str(tmp_path / "run"), "--train_max_steps", "1", *args)
+    assert "Preparing the corpus" in first.stdout + first.stderr
+    assert len([f for f in os.listdir(prepared) if f.endswith(".i16")]) == 20
+    second = helpers.run_script("train_wavegan.py", "train", str(tmp_path / "run"), "--train_max_steps", "2", *args)
+    assert "Preparing the corpus" not in second.stdout + second.stderr
+    assert os.path.exists(tmp_path / "run" / "model.ckpt-2.index")
+
+
+# Smaller than helpers.TINY: one critic update per iteration halves the step JAX compiles.
+TINY_JAX = ["--wavegan_dim", "4", "--train_batch_size", "4", "--wavegan_disc_nupdates", "1",
+            "--train_save_secs", "0", "--train_summary_secs", "0"]
+
+
+@helpers.requires_jax
+def test_train_script_on_jax_survives_sigkill_stops_on_sigterm_and_resumes_on_tensorflow(tmp_path):
+    """SIGKILL mid-run (checkpoints every step), resume on JAX and stop it with SIGTERM (the step reached
+    is saved and exported), then TensorFlow resumes the JAX-written run."""
+    train_dir, cache = str(tmp_path / "run"), str(tmp_path / "jax_cache")
+    cmd = [sys.executable, os.path.join(helpers.REPO, "train_wavegan.py"), "train", train_dir, *TINY_JAX]
+
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=helpers.jax_env(cache))
+    deadline = time.monotonic() + 300
+    while newest_step(train_dir) < 2 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first_output = first.communicate()[0]
+    killed_at = newest_step(train_dir)
+    assert killed_at >= 2, first_output
+
+    second = subprocess.Popen(cmd + ["--train_save_secs", "3600"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, env=helpers.jax_env(cache))
+    lines = []
+    for line in second.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith("step "):
+            break
+    second.send_signal(signal.SIGTERM)
+    lines += second.communicate(timeout=300)[0].splitlines()
+    output = "\n".join(lines)
+    assert second.returncode == 0, output
+    assert f"Resumed from {train_dir}/model.ckpt-{killed_at} at step {killed_at}" in output
+    assert any(line.startswith("SIGTERM received") for line in lines)
+    last_reported = int([line for line in lines if line.startswith("step ")][-1].split()[1])
+    assert newest_step(train_dir) == last_reported > killed_at
+    export_dir = os.path.join(train_dir, "infer", "saved_model")
+    assert json.load(open(os.path.join(export_dir, "wavegan.json")))["step"] == last_reported
+    assert not glob.glob(os.path.join(train_dir, "*_temp*"))
+    tags = event_tags(train_dir)
+    assert {"D_loss", "G_loss", "x", "G_z"} <= set(tags) and tags["G_z"] == {"audio"}
+
+    # The export is the TensorFlow path's SavedModel: every signature, loadable by plain TensorFlow.
+    loaded = tf.saved_model.load(export_dir)
+    assert set(loaded.signatures) == {"serving_default", "samp_z", "sample", "flat"}
+    out = loaded.signatures["serving_default"](z=tf.zeros([2, 100]))
+    assert out["G_z"].shape == (2, 16384, 1) and out["G_z_int16"].dtype == tf.int16
+
+    resumed = helpers.run_script("train_wavegan.py", "train", train_dir, *TINY_JAX,
+                                 "--train_max_steps", str(last_reported + 1))
+    assert f"Resumed from {train_dir}/model.ckpt-{last_reported} at step {last_reported}" in resumed.stdout
+    assert newest_step(train_dir) == last_reported + 1

@@ -1,4 +1,4 @@
-"""preview, infer/export, generate, backup.py and crash safety, on real runs of the scripts."""
+"""After training, on real runs of the scripts: preview, infer/export, generate, incept, backup.py, and crash safety."""
 
 import glob
 import json
@@ -14,9 +14,8 @@ import pytest
 import soundfile
 import tensorflow as tf
 
-import backup
 from tests import helpers
-from tests.helpers import TINY, event_tags
+from tests.helpers import TINY, event_tags, newest_step
 
 SLICE, RATE = 16384, 16000
 
@@ -261,3 +260,21 @@ def test_sigterm_stops_after_the_current_step_and_saves_it(tmp_path):
     last_reported = int([line for line in lines if line.startswith("step ")][-1].split()[1])
     assert newest_step(train_dir) == last_reported >= 1
     assert json.load(open(os.path.join(train_dir, "infer", "saved_model", "wavegan.json")))["step"] == last_reported
+
+
+@pytest.mark.slow
+def test_incept_mode_writes_summaries_and_keeps_the_best_generator(digit_classifier, tmp_path):
+    train_dir = str(tmp_path / "run")
+    helpers.run_script("train_wavegan.py", "train", train_dir, "--train_max_steps", "1", *TINY)
+    out = helpers.run_script("train_wavegan.py", "incept", train_dir, "--incept_ckpt_fp", digit_classifier[0],
+                             "--incept_n", "50", "--incept_k", "5", "--incept_once")
+    assert "step 1: Inception score" in out.stdout
+    incept_dir = os.path.join(train_dir, "incept")
+    assert event_tags(incept_dir) == {"incept_mean": {"scalars"}, "incept_std": {"scalars"}}
+    best = json.load(open(os.path.join(incept_dir, "best.json")))
+    assert best["step"] == 1 and best["incept_mean"] >= 1.0
+    assert os.path.exists(os.path.join(incept_dir, "best_score-1.index"))
+    gen = str(tmp_path / "from_best")
+    helpers.run_script("train_wavegan.py", "generate", train_dir, "--generate_from",
+                       os.path.join(incept_dir, "best_score-1"), "--generate_n", "2", "--generate_dir", gen)
+    assert len(glob.glob(os.path.join(gen, "*.wav"))) == 2
