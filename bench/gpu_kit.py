@@ -15,7 +15,7 @@ iteration, examples/s, generation clips/s, peak GPU memory, losses, iterations r
 the clips as int16 .npz files sized to what the device tool brings back (8 files of 16 MiB, 64 MiB).
 
 Nothing it imports pulls in TensorFlow (figures.json records whether `tensorflow` ended up in
-sys.modules; the dry run in tests/test_gpu_kit.py asserts it did not). Heavy imports (JAX, Keras,
+sys.modules; the dry run in tests/e2e/test_gpu_kit.py asserts it did not). Heavy imports (JAX, Keras,
 wavegan) happen inside functions, after the wheels are on sys.path.
 """
 

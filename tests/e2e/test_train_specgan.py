@@ -85,7 +85,7 @@ def test_end_to_end_moments_train_export_generate_preview(tmp_path):
 @helpers.requires_jax
 def test_specgan_trains_on_jax_and_exports_its_savedmodel(tmp_path):
     train_dir, moments = str(tmp_path / "train"), str(tmp_path / "moments.npz")
-    # Plausible moments of ln|X| without the moments mode's own run (tested in test_specgan.py).
+    # Plausible moments of ln|X| without the moments mode's own run (tested above).
     np.savez(moments, mean=np.full(129, -2.0, np.float32), std=np.full(129, 2.0, np.float32))
     proc = subprocess.run([sys.executable, os.path.join(helpers.REPO, "train_specgan.py"), "train", train_dir,
                            "--data_moments_fp", moments, "--train_max_steps", "1", "--specgan_dim", "4",
