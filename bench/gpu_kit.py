@@ -24,7 +24,7 @@ in place of tf.data), noise drawn from (seed, step) so that a resumed run draws 
 time budget, runs in lockstep (`Lockstep`), figures.json, and clip packs within the device tool's limits.
 
 Nothing it imports pulls in TensorFlow or soundfile, which the GPU machines lack (figures.json records
-whether `tensorflow` ended up in sys.modules; the dry run in tests/test_gpu_kit.py asserts it did not).
+whether `tensorflow` ended up in sys.modules; the dry run in tests/e2e/test_gpu_kit.py asserts it did not).
 Heavy imports (JAX, Keras, the models) happen inside functions, after the wheels are on sys.path.
 """
 

@@ -43,6 +43,8 @@ class LogMel(keras.layers.Layer):
     """The classifier's input features: 1024-sample frames every 128 → [batch, 128, 128] (reference §9.2)."""
 
     def __init__(self, frame_len: int = 1024, **kwargs):
+        # float32 whatever the global policy: the STFT has no bfloat16 kernel, and these are fixed features.
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.frame_len = frame_len
 

@@ -6,6 +6,7 @@ import keras
 from keras import ops
 
 
+@keras.saving.register_keras_serializable(package="framernn")
 class FrameRNN(keras.Model):
     """Output step i predicts frame i + 1. `step` advances every layer by one frame from given states
     (generation); `call` runs whole sequences from zero states (training)."""

@@ -5,6 +5,8 @@ import os
 import numpy as np
 import soundfile
 
+from wavegan.audio.files import AudioFileInfo
+
 # (extension, soundfile format, subtype, lossless)
 FORMATS = [
     ("wav", "WAV", "PCM_16", True),
@@ -52,3 +54,8 @@ def write_bad_files(folder: str) -> dict[str, str]:
     with open(paths["truncated.mp3"], "wb") as f:
         f.write(head)
     return paths
+
+
+def info(path: str, frames: int) -> AudioFileInfo:
+    """What probing a 16 kHz mono 16-bit WAV of `frames` samples reports, without a file."""
+    return AudioFileInfo(path=path, frames=frames, sample_rate=16000, channels=1, format="WAV", subtype="PCM_16")

@@ -1,13 +1,18 @@
 """Running the project's scripts as a user would, in a subprocess."""
 
 import glob
+import importlib.util
 import os
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(REPO, "bench")
+# Splits the CPU into logical devices before TensorFlow starts (the tf.distribute tests).
+WITH_CPUS = os.path.join(REPO, "tests", "with_cpus.py")
 TINY = ["--wavegan_dim", "8", "--train_batch_size", "8", "--wavegan_disc_nupdates", "2",
         "--train_save_secs", "0", "--train_summary_secs", "0"]
 
@@ -24,6 +29,30 @@ def run_script(script: str, *args, check: bool = True, cwd: str | None = None) -
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
+
+
+def run_command(cmd: list, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """`cmd` (a helper process, or a script under a launcher) from the repo root; a failure shows its output."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env or script_env(), cwd=REPO)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def jax_env(cache_dir: str | None = None) -> dict:
+    env = dict(script_env(), KERAS_BACKEND="jax")
+    if cache_dir:  # later runs of one test reuse the compiled step
+        env.update(JAX_COMPILATION_CACHE_DIR=cache_dir, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+    return env
+
+
+requires_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed")
+
+
+def newest_step(train_dir: str) -> int:
+    """The step of the newest checkpoint the train dir's `checkpoint` file names (0 without one)."""
+    latest = tf.train.latest_checkpoint(train_dir)
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
 
 
 def _summary_values(log_dir: str):
@@ -47,3 +76,16 @@ def audio_summary(log_dir: str, tag: str):
         if value.tag == tag:
             return tf.make_ndarray(value.tensor)
     return None
+
+
+def load_bench_module(name: str):
+    """A bench/ module, without leaving bench/ (which has its own train.py) on sys.path."""
+    saved = list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location(name, os.path.join(BENCH, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path[:] = saved

@@ -27,6 +27,7 @@ def causal_conv(x, kernel, dilation: int):
     return out
 
 
+@keras.saving.register_keras_serializable(package="wavenet")
 class CausalConv(keras.layers.Layer):
     """The initial causal layer: no bias, no activation (even with use_biases, §2.3)."""
 
@@ -45,6 +46,7 @@ class CausalConv(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size}
 
 
+@keras.saving.register_keras_serializable(package="wavenet")
 class ResidualBlock(keras.layers.Layer):
     """One dilated layer: z = tanh(filter) ⊙ σ(gate); residual = newest(x) + z·W_dense; skip = z·W_skip.
 
@@ -103,6 +105,7 @@ def receptive_field(dilations: Sequence[int], filter_width: int, scalar_input: b
     return (filter_width - 1) * int(sum(dilations)) + 1 + (first - 1)
 
 
+@keras.saving.register_keras_serializable(package="wavenet")
 class WaveNet(keras.Model):
     """classes [B, T] (int) — with global conditioning (classes, ids [B]) — → logits [B, T − RF + 1, Q]."""
 
