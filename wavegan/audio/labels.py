@@ -17,6 +17,7 @@ import numpy as np
 
 from wavegan.audio import files as audio
 from wavegan.audio import categories
+from wavegan.audio.split import outside_valid_dir
 from wavegan.config import DataConfig, RunConfig
 from wavegan.audio.pipeline import expected_slices_per_epoch
 from wavegan.errors import UserError
@@ -53,7 +54,7 @@ def with_classes(run: RunConfig) -> RunConfig:
             raise UserError("--train_label_balance balances the classes of --data_labels: pass --data_labels "
                             "folder or prefix too, or drop it.")
         return run
-    paths = audio.find_audio_files(run.data.data_dir)
+    paths = outside_valid_dir(audio.find_audio_files(run.data.data_dir), run.data)  # its folders are no class
     classes = discover_classes(paths, run.data.data_dir, run.data.labels)
     counts = {name: 0 for name in classes}
     for path in paths:

@@ -20,11 +20,12 @@ import tensorflow as tf
 from wavegan import config
 from wavegan.audio import labels
 from wavegan.audio import pipeline as data
+from wavegan.audio import split as splitting
 from wavegan.audio.files import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, distribute, loop, losses, precision
+from wavegan.train import checkpoints, distribute, loop, losses, precision, validation
 from wavegan.train.kind import GanKind
 from wavegan.train.trainer import AdversarialTrainer
 
@@ -84,11 +85,13 @@ def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], N
 
 def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKind],
               on_start: Callable[[RunConfig, bool], None] | None = None, exporter: Exporter | None = None,
-              print_fn: Callable[[str], None] = print) -> int:
-    """The train mode of both GANs: strategy, classes, files, then `train`.
+              print_fn: Callable[[str], None] = print,
+              validation_tools: Callable[[RunConfig], validation.Tools] | None = None) -> int:
+    """The train mode of both GANs: strategy, classes, files, the validation split, then `train`.
 
     `make_kind(chief)` builds the GanKind without writing anything; `on_start(run, chief)` writes the run's
     settings once training really starts (so a failed start, or a run with nothing to do, leaves none).
+    `validation_tools(run)` gives the feature space and artifact envelope of a run with held-out data.
     """
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = make_strategy(run.train)
@@ -96,16 +99,27 @@ def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKin
     run = labels.with_classes(run)  # --data_labels: the classes, listed, saved and checked on resume
     config.check_run_config(train_dir, run)
     kind = make_kind(chief)
-    files = data.prepare_files(run.data, run.train.batch_size)
+    split = splitting.split_files(data.prepare_files(run.data, run.train.batch_size), run.data, train_dir)
+    files, valid = split.train, split.valid
     if run.data.classes:
         files = labels.usable_files(files, run.data)
-    return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter,
-                 on_start=None if on_start is None else lambda: on_start(run, chief))
+        valid = [f for f in valid if labels.class_name(f.path, run.data.data_dir, run.data.labels) in run.data.classes]
+
+    def started() -> None:
+        if chief:
+            split.record(train_dir)
+        if on_start is not None:
+            on_start(run, chief)
+
+    tools = validation_tools(run) if valid and validation_tools is not None else None
+    return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter, on_start=started,
+                 valid=valid, tools=tools)
 
 
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None,
-          on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
+          on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
+          valid: Sequence[AudioFileInfo] = (), tools: validation.Tools | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
 
     `on_start` runs once everything is ready and a step is about to be taken (the train mode writes
@@ -113,7 +127,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
 
     Under `strategy` (see wavegan.train.distribute) the models and optimisers are mirrored on its replicas,
     every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
-    the export.
+    the export. With `valid` (held-out files) the chief also validates (wavegan/train/validation.py).
     """
     strategy = strategy or tf.distribute.get_strategy()
     run = resolve_precision(run, kind, print_fn, strategy.num_replicas_in_sync)
@@ -123,14 +137,15 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     keras.config.set_dtype_policy(run.train.precision)  # layers take it when the models are built
     try:
-        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter)
+        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter, valid, tools)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
            print_fn: Callable[[str], None], strategy: tf.distribute.Strategy,
-           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None) -> int:
+           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
+           valid: Sequence[AudioFileInfo] = (), tools: validation.Tools | None = None) -> int:
     chief = distribute.is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if run.train.batch_size % replicas:
@@ -187,6 +202,9 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
             cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=on_saved),
             cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
                                summary_real, run.data.sample_rate, kind, classes=run.data.classes)]
+        if valid:
+            callbacks.append(validation.gan_callback(train_dir, run, generator, discriminator, kind, files, valid,
+                                                     manager, step, writer, tools, print_fn))
     callbacks.append(cbs.Progress(step, print_fn=print_fn, max_steps=max_steps,
                                   examples_per_step=run.train.batch_size * run.model.disc_nupdates))
     if on_start is not None:
