@@ -136,7 +136,6 @@ def best_manager(manager: tf.train.CheckpointManager, train_dir: str) -> tf.trai
     """A manager of the same state (models and optimisers, so a run can also resume from it) that keeps one
     checkpoint, in TRAIN_DIR/best/."""
     folder = os.path.join(train_dir, BEST_DIR)
-    os.makedirs(folder, exist_ok=True)
     remove_partial_saves(folder)
     return tf.train.CheckpointManager(manager.checkpoint, folder, max_to_keep=1, checkpoint_name=CHECKPOINT_NAME)
 
