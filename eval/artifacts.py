@@ -28,8 +28,9 @@ from typing import Callable
 import numpy as np
 
 from wavegan.errors import UserError
+from wavegan.metrics import ARTIFACT_FFT_LEN as CLIP_LEN
+from wavegan.metrics import artifact_share, spectra  # noqa: F401  (their home: training logs the share too)
 
-CLIP_LEN = 16384
 N_BINS = CLIP_LEN // 2 + 1
 DEFAULT_ENVELOPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "artifact_envelope.npy")
 
@@ -82,18 +83,6 @@ def load_envelope(path: str = DEFAULT_ENVELOPE) -> np.ndarray:
         raise UserError(f"{path} holds an array of shape {envelope.shape}, not ({N_BINS},): remake it with "
                         "`python -m eval.artifacts envelope`.")
     return envelope
-
-
-def spectra(clips: np.ndarray) -> np.ndarray:
-    """|rfft| with n = 16384 (truncating or zero-padding each clip) → [n_clips, 8193]."""
-    return np.abs(np.fft.rfft(np.asarray(clips, np.float64), CLIP_LEN, axis=-1))
-
-
-def artifact_share(clips: np.ndarray, envelope: np.ndarray) -> np.ndarray:
-    """Per clip, Σ env·|X|² / Σ |X|²: the share of its energy at the artifact frequencies (silence: 0)."""
-    power = spectra(clips) ** 2
-    total = power.sum(axis=1)
-    return np.divide(power @ envelope, total, out=np.zeros(len(power)), where=total > 0)
 
 
 def weighted_magnitude(clips: np.ndarray, envelope: np.ndarray) -> np.ndarray:

@@ -1,7 +1,5 @@
-"""Log-mel features (reference §9.2, §9.3) with keras.ops, so the classifier runs on any backend.
-
-The mel matrix follows TensorFlow's `linear_to_mel_weight_matrix` (HTK mel scale, triangular bands
-between 40 and 7800 Hz, no weight for the DC bin), computed once in NumPy.
+"""The classifier's input layer and the |D| similarity features (reference §9.2, §9.3) with keras.ops, so the
+classifier runs on any backend. The log-mel transform itself is wavegan/audio/features.py's.
 """
 
 from __future__ import annotations
@@ -10,32 +8,8 @@ import keras
 import numpy as np
 from keras import ops
 
-CLIP_LEN = 16384
-
-
-def hz_to_mel(hz):
-    return 1127.0 * np.log1p(np.asarray(hz, np.float64) / 700.0)
-
-
-def mel_matrix(num_mel: int = 128, num_bins: int = 513, sample_rate: int = 16000,
-               lower_hz: float = 40.0, upper_hz: float = 7800.0) -> np.ndarray:
-    """[num_bins, num_mel] triangular mel filterbank, as tf.signal.linear_to_mel_weight_matrix."""
-    bins_mel = hz_to_mel(np.linspace(0.0, sample_rate / 2.0, num_bins)[1:])[:, None]
-    edges = np.linspace(hz_to_mel(lower_hz), hz_to_mel(upper_hz), num_mel + 2)
-    lower, center, upper = edges[:-2], edges[1:-1], edges[2:]
-    weights = np.maximum(0.0, np.minimum((bins_mel - lower) / (center - lower), (upper - bins_mel) / (upper - center)))
-    return np.pad(weights, [[1, 0], [0, 0]]).astype(np.float32)
-
-
-def log_mel(audio, frame_len: int, frame_step: int = 128, num_mel: int = 128, sample_rate: int = 16000):
-    """[batch, 16384] → ln(mel(|STFT|) + 1e-6), [batch, 128 frames, num_mel]: periodic Hann frames,
-    the signal end-padded as tf.signal.stft(pad_end=True) does."""
-    frames = -(-CLIP_LEN // frame_step)
-    audio = ops.pad(audio, [[0, 0], [0, (frames - 1) * frame_step + frame_len - CLIP_LEN]])
-    real, imag = ops.stft(audio, frame_len, frame_step, frame_len, window="hann", center=False)
-    magnitude = ops.sqrt(real * real + imag * imag)
-    mel = ops.matmul(magnitude, mel_matrix(num_mel, frame_len // 2 + 1, sample_rate))
-    return ops.log(mel + 1e-6)
+# Their home is the library (training's validation uses them too); imported here for the classifier and |D|.
+from wavegan.audio.features import CLIP_LEN, hz_to_mel, log_mel, mel_matrix  # noqa: F401
 
 
 @keras.saving.register_keras_serializable(package="wavegan_eval")

@@ -4,7 +4,9 @@ This is the paper's early stopping: `train_dir/incept/` gets `incept_mean` / `in
 fixed latents (`z.npy`), and the generator of the best Inception score so far as the checkpoint
 `best_score-<step>` (with `best.json`), loadable by `generate --generate_from train/incept/best_score-<step>`.
 A label-conditional run's fixed latents are asked for the classes in turn, and the follower also logs
-`accuracy`: the share of clips the classifier puts in the class they were generated for.
+`accuracy`: the share of clips the classifier puts in the class they were generated for. It warns once, as
+training's validation does (wavegan/train/validation.py's `Watch`), when the score has stayed below 1/1.5 of
+its best for 3 checkpoints, or when the clips collapse into one class after having spread over several.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tensorflow as tf
 
 from eval import metrics
 from eval.classifier import load_classifier
-from wavegan.train import checkpoints
+from wavegan.train import checkpoints, validation
 from wavegan.errors import UserError
 from wavegan.train.kind import GanKind
 from wavegan.audio.labels import cycled_labels
@@ -57,6 +59,9 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
             asked = None
     best_path = os.path.join(incept_dir, "best.json")
     best = json.load(open(best_path)) if os.path.exists(best_path) else {"step": None, "incept_mean": 0.0}
+    watch = validation.Watch("Inception score", higher_is_better=True)
+    if best["step"] is not None:
+        watch.best = {"step": best["step"], "value": best["incept_mean"]}
 
     def score(latest: str) -> None:
         nonlocal best
@@ -64,9 +69,14 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
         step = checkpoints.checkpoint_step(latest)
         probs = classifier.predict_proba(generated_clips(generator, kind, latents, labels=labels))
         mean, std = metrics.inception_score(probs, k)
+        top_share = float(np.max(np.bincount(probs.argmax(axis=1))) / len(probs))
+        one_class = (f"{top_share:.0%} of them in one class under the classifier"
+                     if top_share >= validation.ONE_CLASS_SHARE else None)
+        verdict = watch.add(step, mean, one_class)
         with writer.as_default(step=step):
             tf.summary.scalar("incept_mean", mean)
             tf.summary.scalar("incept_std", std)
+            tf.summary.scalar("top_class_share", top_share)
             if asked is not None:
                 tf.summary.scalar("accuracy", metrics.label_accuracy(probs, asked))
         writer.flush()
@@ -81,6 +91,8 @@ def run_incept(train_dir: str, kind: GanKind, classifier_path: str, n: int = 500
             os.replace(best_path + ".tmp", best_path)
             line += " (best so far, kept)"
         print_fn(line)
+        if verdict.warning:
+            print_fn(f"WARNING: {verdict.warning} in {incept_dir} (best_score-<step>).")
 
     checkpoints.watch(train_dir, score, poll_secs, once, print_fn)
 

@@ -1,8 +1,13 @@
-"""Inception score, Fréchet distance and nearest-neighbour distances (reference §9.1, §9.3), in NumPy."""
+"""Inception score, Fréchet distance and nearest-neighbour distances (reference §9.1, §9.3), in NumPy.
+
+The Fréchet distance lives in wavegan/metrics.py (training watches held-out data with it too).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+
+from wavegan.metrics import frechet_distance  # noqa: F401  (eval's metrics, in one namespace)
 
 
 def inception_score(probs: np.ndarray, k: int = 10, eps: float = 1e-12) -> tuple[float, float]:
@@ -18,26 +23,6 @@ def inception_score(probs: np.ndarray, k: int = 10, eps: float = 1e-12) -> tuple
         marginal = part.mean(axis=0, keepdims=True)
         scores.append(np.exp(np.mean(np.sum(part * (np.log(part) - np.log(marginal)), axis=1))))
     return float(np.mean(scores)), float(np.std(scores))
-
-
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
-    values, vectors = np.linalg.eigh(matrix)
-    return (vectors * np.sqrt(np.maximum(values, 0.0))) @ vectors.T
-
-
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """‖μa − μb‖² + Tr(Σa + Σb − 2(ΣaΣb)^½) between two sets of embeddings [n, d].
-
-    Tr((ΣaΣb)^½) = Σ √λ of the symmetric Σa^½ Σb Σa^½, which stays exact and real for the singular
-    covariances of small sets (scipy's general sqrtm does not).
-    """
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    root_a = _psd_sqrt(cov_a)
-    cross = np.sum(np.sqrt(np.maximum(np.linalg.eigvalsh(root_a @ cov_b @ root_a), 0.0)))
-    value = np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * cross
-    return float(max(value, 0.0))
 
 
 def nearest_neighbour_distances(queries: np.ndarray, index: np.ndarray, same_set: bool = False,

@@ -13,6 +13,8 @@ UNUSED_SHARED_FLAGS = {
     "data_labels": "it is unconditional",
     "train_label_balance": "it is unconditional (there are no --data_labels classes to balance)",
     "data_prefetch_gpu_num": "that flag only exists so that the original WaveGAN's command lines run",
+    "train_valid_classifier": "it is validated by its held-out loss, not by a distance between generated and "
+                              "held-out clips",
 }
 
 

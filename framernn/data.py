@@ -24,13 +24,21 @@ def to_frames(batch: tf.Tensor, frame_size: int) -> tf.Tensor:
     return tf.reshape(batch, [tf.shape(batch)[0], -1, frame_size])
 
 
-def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, batch_size: int) -> tf.data.Dataset:
-    """(input frames [B, seq_len, F], target frames [B, seq_len, F]) forever."""
-    examples = data.example_dataset(files, sequence_config(cfg, model_cfg))
+def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, batch_size: int,
+                 training: bool = True) -> tf.data.Dataset:
+    """(input frames [B, seq_len, F], target frames [B, seq_len, F]) forever; with `training` off, every
+    window of every file once, cut from the file's start, in the same order each time (the held-out batches;
+    the last one may be smaller)."""
+    seq_cfg = sequence_config(cfg, model_cfg)
+    if training:
+        examples = data.example_dataset(files, seq_cfg)
+    else:
+        examples = data.example_dataset(files, seq_cfg, shuffle=False, repeat=False,
+                                        slicer=lambda samples: data.frame_audio(samples, tf.constant(0), seq_cfg))
     frame = model_cfg.frame_size
 
     def to_pair(batch):
         frames = to_frames(batch, frame)
         return frames[:, :-1], frames[:, 1:]
 
-    return examples.batch(batch_size, drop_remainder=True).map(to_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+    return examples.batch(batch_size, drop_remainder=training).map(to_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)

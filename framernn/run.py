@@ -4,6 +4,7 @@ predictions back, cut the seed off) and infer (a SavedModel)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Callable
 
 import keras
@@ -14,7 +15,8 @@ from framernn.data import make_dataset, sequence_config
 from framernn.models import FrameRNN
 from wavegan.audio import files as audio
 from wavegan.audio import pipeline as data
-from wavegan.train import checkpoints, supervised
+from wavegan.audio import split as splitting
+from wavegan.train import checkpoints, supervised, validation
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
@@ -43,12 +45,19 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     from wavegan import config
 
     run.data = sequence_config(run.data, run.model)
-    files = data.prepare_files(run.data, run.train.batch_size)
+    split = splitting.split_files(data.prepare_files(run.data, run.train.batch_size), run.data, train_dir)
+    files = split.train
     config.save_run_config(train_dir, run)
     model = build_model(run)
     dataset = make_dataset(files, run.data, run.model, run.train.batch_size)
-    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), make_loss(), dataset, print_fn,
-                                  on_start)
+    loss = make_loss()
+    evaluator = None
+    if split.valid:  # the held-out MSE of the next frame over the first --train_valid_n held-out sequences
+        batches = math.ceil(run.train.valid_n / run.train.batch_size)
+        held_out = make_dataset(split.valid, run.data, run.model, run.train.batch_size, training=False).take(batches)
+        evaluator = validation.HeldOutLoss(model, lambda: held_out, loss, "mse")
+    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), loss, dataset, print_fn,
+                                  split.recording(train_dir, on_start), evaluator)
 
 
 def open_model(source: str, checkpoint: str | None = None):

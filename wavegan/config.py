@@ -23,6 +23,7 @@ CONFIG_FILE = "config.json"
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")  # auto: wavegan/train/precision.py
 STRATEGIES = ("auto", "mirrored", "multiworker", "tpu")
 LABEL_MODES = ("", "folder", "prefix")
+VALID_GROUPS = ("auto", "file", "folder")  # how --data_valid_fraction groups files (wavegan/audio/split.py)
 
 
 @dataclasses.dataclass
@@ -46,6 +47,21 @@ class DataConfig:
     # first train run, in index order. A run with classes has conditional models.
     labels: str = ""
     classes: list[str] = dataclasses.field(default_factory=list)
+    # The validation split (wavegan/audio/split.py): a share of the files held out by a seeded choice of
+    # groups, or a folder split by hand; neither (the paper's setting) trains on every file.
+    valid_fraction: float = 0.0
+    valid_dir: str = ""
+    valid_seed: int = 0
+    valid_group: str = "auto"
+
+    @property
+    def has_split(self) -> bool:
+        return bool(self.valid_fraction or self.valid_dir)
+
+    def split_settings(self) -> tuple:
+        """What decides which files are held out; a resumed run must keep it."""
+        return (self.valid_fraction, os.path.normpath(self.valid_dir) if self.valid_dir else "", self.valid_seed,
+                self.valid_group)
 
     def resolved(self) -> "DataConfig":
         """Checks the settings and applies what --data_first_slice implies (no overlap, pad end)."""
@@ -59,6 +75,13 @@ class DataConfig:
             raise UserError(f"--data_overlap_ratio must be in [0, 1), not {self.overlap_ratio}.")
         if self.labels not in LABEL_MODES:
             raise UserError(f"--data_labels must be folder or prefix (or empty for no labels), not {self.labels!r}.")
+        if not 0.0 <= self.valid_fraction < 1.0:
+            raise UserError(f"--data_valid_fraction must be in [0, 1), not {self.valid_fraction}.")
+        if self.valid_fraction and self.valid_dir:
+            raise UserError("--data_valid_fraction and --data_valid_dir are two ways to choose the held-out files: "
+                            "pass one of them.")
+        if self.valid_group not in VALID_GROUPS:
+            raise UserError(f"--data_valid_group must be one of {', '.join(VALID_GROUPS)}, not {self.valid_group!r}.")
         if self.first_slice:
             return dataclasses.replace(self, overlap_ratio=0.0, pad_end=True)
         return self
@@ -123,6 +146,13 @@ class TrainConfig:
     strategy: str = "auto"  # how, not what: a run may resume under another strategy or device count
     keep_checkpoints: int = 5
     label_balance: bool = False  # with labels: sample every class equally instead of as often as the data has it
+    # With a validation split (wavegan/train/validation.py): seconds between evaluations on the held-out
+    # data, examples per evaluation, the classifier whose features the GANs' distance uses ("" log-mel
+    # statistics), and how many bad evaluations in a row stop training (0: never).
+    valid_secs: int = 300
+    valid_n: int = 256
+    valid_classifier: str = ""
+    stop_patience: int = 0
 
     def validate(self) -> "TrainConfig":
         if self.batch_size < 1:
@@ -137,6 +167,15 @@ class TrainConfig:
             raise UserError(f"--train_precision must be one of {PRECISIONS}, not {self.precision!r}.")
         if self.strategy not in STRATEGIES:
             raise UserError(f"--train_strategy must be one of {', '.join(STRATEGIES)}, not {self.strategy!r}.")
+        if self.valid_secs < 0:
+            raise UserError(f"--train_valid_secs must be 0 or more, not {self.valid_secs}.")
+        if self.valid_n < 2:
+            raise UserError(f"--train_valid_n must be at least 2 (a distance between sets needs two), not {self.valid_n}.")
+        if self.stop_patience < 0:
+            raise UserError(f"--train_stop_patience must be 0 (off) or more, not {self.stop_patience}.")
+        if self.stop_patience and self.strategy == "multiworker":
+            raise UserError("--train_stop_patience stops the chief alone, which would leave the other workers "
+                            "waiting: drop it with --train_strategy multiworker.")
         return self
 
 
@@ -194,6 +233,8 @@ def check_run_config(train_dir: str, run: RunConfig) -> None:
         if (previous.train.precision == "mixed_float16") != (run.train.precision == "mixed_float16"):
             raise UserError(f"{train_dir} was trained with --train_precision {previous.train.precision}, whose "
                             "checkpoints differ (loss-scale state): resume with it or choose a new train_dir.")
+        if previous.data.split_settings() != run.data.split_settings():
+            raise UserError(split_change_message(train_dir, previous.data))
         if getattr(previous.model, "loss", None) != getattr(run.model, "loss", None):
             raise UserError(f"{train_dir} was trained with --{run.model_type}_loss {previous.model.loss}: resume with "
                             "that loss (its optimiser state is in the checkpoints) or choose a new train_dir.")
@@ -206,6 +247,36 @@ def class_change_message(train_dir: str, before: DataConfig, after: DataConfig) 
     return (f"{train_dir} was trained with {describe(before)} but this run has {describe(after)}: resume with "
             f"{'--data_labels ' + before.labels if before.labels else 'no --data_labels'} on data with the same "
             "classes, or choose a new train_dir.")
+
+
+def describe_split(data: DataConfig) -> str:
+    """The flags that chose a run's held-out files, as they would be typed."""
+    if data.valid_dir:
+        return f"--data_valid_dir {data.valid_dir}"
+    if data.valid_fraction:
+        return (f"--data_valid_fraction {data.valid_fraction} --data_valid_seed {data.valid_seed} "
+                f"--data_valid_group {data.valid_group}")
+    return "no validation split"
+
+
+def split_change_message(train_dir: str, before: DataConfig) -> str:
+    # Another split would train on files held out so far (or hold out files already trained on), and the
+    # validation curve would stop measuring unseen data.
+    return (f"{train_dir} was trained with {describe_split(before)}: resume with the same split (its held-out files "
+            "stay held out), or choose a new train_dir.")
+
+
+# Train flags that only mean something with a validation split.
+VALIDATION_TRAIN_FLAGS = ("train_valid_secs", "train_valid_n", "train_valid_classifier", "train_stop_patience")
+
+
+def check_validation_flags(run: RunConfig, given: frozenset[str] | set[str]) -> None:
+    """Refuses validation settings on a run without held-out data (they would do nothing)."""
+    asked = [name for name in VALIDATION_TRAIN_FLAGS if name in given]
+    if asked and not run.data.has_split:
+        names = ", ".join(f"--{name}" for name in asked)
+        raise UserError(f"{names} {'needs' if len(asked) == 1 else 'need'} held-out data: pass --data_valid_fraction "
+                        "(e.g. 0.1) or --data_valid_dir too, or drop it.")
 
 
 def load_run_config(train_dir: str, model_type: str | None = None) -> RunConfig:
@@ -274,7 +345,9 @@ def data_config(settings: Any, slice_and_channels: bool = True) -> DataConfig:
         overlap_ratio=settings.data_overlap_ratio, first_slice=settings.data_first_slice,
         pad_end=settings.data_pad_end, normalize=settings.data_normalize, fast_wav=settings.data_fast_wav,
         prefetch_gpu_num=settings.data_prefetch_gpu_num, cache=settings.data_cache, prepared=settings.data_prepared,
-        labels=settings.data_labels or "")
+        labels=settings.data_labels or "", valid_fraction=settings.data_valid_fraction,
+        valid_dir=settings.data_valid_dir or "", valid_seed=settings.data_valid_seed,
+        valid_group=settings.data_valid_group)
     if cfg.data_dir is None:
         # The bundled corpus is drum one-shots, shorter than one slice: they need these two flags.
         logging.getLogger("wavegan").info(
@@ -290,4 +363,7 @@ def train_config(settings: Any) -> TrainConfig:
                        summary_secs=settings.train_summary_secs, max_steps=settings.train_max_steps,
                        keep_checkpoints=settings.train_keep_checkpoints,
                        jit=settings.train_jit, precision=settings.train_precision,
-                       strategy=settings.train_strategy, label_balance=settings.train_label_balance).validate()
+                       strategy=settings.train_strategy, label_balance=settings.train_label_balance,
+                       valid_secs=settings.train_valid_secs, valid_n=settings.train_valid_n,
+                       valid_classifier=settings.train_valid_classifier or "",
+                       stop_patience=settings.train_stop_patience).validate()

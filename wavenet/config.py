@@ -25,6 +25,8 @@ UNUSED_SHARED_FLAGS = {
     "data_labels": "it is conditioned through --wavenet_gc_channels and --wavenet_gc_from instead",
     "train_label_balance": "it draws each --wavenet_gc_channels category as often as the data has it",
     "data_prefetch_gpu_num": "that flag only exists so that the original WaveGAN's command lines run",
+    "train_valid_classifier": "it is validated by its held-out loss, not by a distance between generated and "
+                              "held-out clips",
 }
 
 

@@ -64,15 +64,18 @@ def to_training_pair(batch: tf.Tensor, receptive_field: int, quantization_channe
     return classes[:, :-1], classes[:, receptive_field:]
 
 
-def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, batch_size: int) -> tf.data.Dataset:
-    """Batches ((classes [B, T−1], ids [B]) or classes, targets [B, T − RF]) forever."""
+def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, batch_size: int,
+                 training: bool = True) -> tf.data.Dataset:
+    """Batches ((classes [B, T−1], ids [B]) or classes, targets [B, T − RF]) forever; with `training` off,
+    every piece once, in the same order each time (the held-out batches; the last one may be smaller)."""
     rf = model_cfg.receptive_field
     cfg = piece_config(cfg, rf, model_cfg.sample_size)
     slicer = lambda samples: pieces(samples, rf, model_cfg.sample_size, model_cfg.silence_threshold)
     shuffle = max(4 * batch_size, 16)  # pieces can be 100k samples long: a small buffer
 
     def stream(subset: Sequence[AudioFileInfo]) -> tf.data.Dataset:
-        return data.example_dataset(subset, cfg, shuffle_buffer=shuffle, slicer=slicer)
+        return data.example_dataset(subset, cfg, shuffle=training, repeat=training, shuffle_buffer=shuffle,
+                                    slicer=slicer)
 
     if model_cfg.gc_channels:
         names = model_cfg.gc_categories
@@ -83,7 +86,12 @@ def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, bat
         ids = sorted(by_category)
         streams = [stream(by_category[i]).map(lambda x, i=i: (x, tf.constant(i, tf.int32))) for i in ids]
         counts = np.array([len(by_category[i]) for i in ids], np.float64)
-        examples = tf.data.Dataset.sample_from_datasets(streams, weights=list(counts / counts.sum()))
+        if training:
+            examples = tf.data.Dataset.sample_from_datasets(streams, weights=list(counts / counts.sum()))
+        else:
+            examples = streams[0]
+            for more in streams[1:]:
+                examples = examples.concatenate(more)
 
         def to_pair(x, i):
             inputs, targets = to_training_pair(x, rf, model_cfg.quantization_channels)
@@ -91,8 +99,8 @@ def make_dataset(files: Sequence[AudioFileInfo], cfg: DataConfig, model_cfg, bat
     else:
         examples = stream(files)
         to_pair = lambda x: to_training_pair(x, rf, model_cfg.quantization_channels)
-    batches = examples.padded_batch(batch_size, drop_remainder=True) if model_cfg.sample_size == 0 \
-        else examples.batch(batch_size, drop_remainder=True)
+    batches = examples.padded_batch(batch_size, drop_remainder=training) if model_cfg.sample_size == 0 \
+        else examples.batch(batch_size, drop_remainder=training)
     return batches.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 from typing import Callable
@@ -13,7 +14,8 @@ import numpy as np
 from wavegan.audio import categories
 from wavegan.audio import pipeline as data
 from wavegan.audio import mulaw
-from wavegan.train import checkpoints, supervised
+from wavegan.audio import split as splitting
+from wavegan.train import checkpoints, supervised, validation
 from wavegan.train.losses import TF1RMSprop
 from wavegan.config import RunConfig
 from wavegan.errors import UserError
@@ -51,9 +53,12 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     from wavegan import config
 
     run.data = piece_config(run.data, run.model.receptive_field, run.model.sample_size)
-    files = data.prepare_files(run.data, run.train.batch_size)
+    split = splitting.split_files(data.prepare_files(run.data, run.train.batch_size), run.data, train_dir)
+    files = split.train
     if run.model.gc_channels:
-        names = categories.category_names([f.path for f in files], run.model.gc_source)
+        # Every file's category, held-out ones too, so that each has an id (one held out whole keeps an
+        # embedding that never trains).
+        names = categories.category_names([f.path for f in files + split.valid], run.model.gc_source)
         previous = run.model.gc_categories
         if previous and previous != names:
             raise UserError(f"{train_dir} was trained on the categories {previous}, but --data_dir now has {names}: "
@@ -68,8 +73,16 @@ def train(train_dir: str, run: RunConfig, print_fn: Callable[[str], None] = prin
     dataset = make_dataset(files, run.data, run.model, run.train.batch_size)
     # The last block's residual output feeds nothing, as in the original (§2.3): not worth a warning.
     warnings.filterwarnings("ignore", message=r"Gradients do not exist for variables \['wavenet/layer\d+/dense'")
-    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), make_loss(), dataset, print_fn,
-                                  on_start)
+    loss = make_loss()
+    evaluator = None
+    if split.valid:
+        # The held-out negative log-likelihood: the mean cross-entropy (nats) of the targets of the first
+        # --train_valid_n held-out pieces, in bits.
+        batches = math.ceil(run.train.valid_n / run.train.batch_size)
+        held_out = make_dataset(split.valid, run.data, run.model, run.train.batch_size, training=False).take(batches)
+        evaluator = validation.HeldOutLoss(model, lambda: held_out, loss, "nll_bits_per_sample", 1.0 / math.log(2.0))
+    return supervised.train_model(train_dir, run, model, make_optimizer(run.model), loss, dataset, print_fn,
+                                  split.recording(train_dir, on_start), evaluator)
 
 
 def open_model(source: str, checkpoint: str | None = None):

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags
 
-from wavegan.config import PRECISIONS, STRATEGIES
+from wavegan.config import PRECISIONS, STRATEGIES, VALID_GROUPS
 from wavegan.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -57,6 +57,18 @@ def define_data_flags(slice_and_channels: bool = True) -> None:
     _track(flags.DEFINE_string, "data_prepared", "",
            "A folder for the prepared corpus: every file decoded once (in one process per core) at the "
            "training rate, then read natively by TensorFlow; later runs reuse it. Same slices and shuffling.")
+    _track(flags.DEFINE_float, "data_valid_fraction", 0.0,
+           "Hold out this share of the files (0: none, the paper's setting) to validate on: chosen by "
+           "--data_valid_seed, by speaker where the names carry one (--data_valid_group), per class with "
+           "--data_labels; listed in TRAIN_DIR/valid_files.txt and kept on resume. Training never reads them.")
+    _track(flags.DEFINE_string, "data_valid_dir", None,
+           "A folder of held-out audio split by hand (e.g. data/digits/valid), instead of --data_valid_fraction; "
+           "files under it inside --data_dir are left out of training.")
+    _track(flags.DEFINE_integer, "data_valid_seed", 0, "The seed that picks --data_valid_fraction's files.")
+    _track(flags.DEFINE_enum, "data_valid_group", "auto", list(VALID_GROUPS),
+           "What --data_valid_fraction holds out whole, so that no source is on both sides: auto = a speaker where "
+           "the file name carries one (Speech Commands' <speaker>_nohash_, VCTK's p<speaker>_), else the file; "
+           "file; folder = every file of a sub-folder together.")
     _track(flags.DEFINE_integer, "data_prefetch_gpu_num", 0,
            "Accepted for compatibility with the original; Keras fit() already overlaps host-to-device copies.")
 
@@ -83,6 +95,21 @@ def define_train_flags() -> None:
            "--train_batch_size stays the global batch.")
     _track(flags.DEFINE_boolean, "train_label_balance", False,
            "With --data_labels: sample every class equally often, instead of as often as the data has it.")
+    _track(flags.DEFINE_integer, "train_valid_secs", 300,
+           "With held-out data: seconds between validation evaluations (a GAN's Frechet distance to the "
+           "held-out set, a baseline's held-out loss); the best evaluation's weights are kept in TRAIN_DIR/best "
+           "(export them with --infer_ckpt best). One warning when the value stays 1.5x above its best for 3 "
+           "evaluations, or when a GAN's clips collapse.")
+    _track(flags.DEFINE_integer, "train_valid_n", 256,
+           "With held-out data: examples per evaluation (generated and held-out clips for a GAN, held-out "
+           "pieces or sequences for a baseline).")
+    _track(flags.DEFINE_string, "train_valid_classifier", "",
+           "With held-out data: a classifier (.keras, e.g. eval/digits_classifier.keras) whose features the "
+           "GANs' Frechet distance uses and whose labels tell a collapse to one class; default: log-mel "
+           "statistics (no labels needed).")
+    _track(flags.DEFINE_integer, "train_stop_patience", 0,
+           "With held-out data: stop training after this many bad evaluations in a row (the value 1.5x above "
+           "its best, or collapsed clips); 0: never stop, only warn.")
 
 
 def define_after_training_flags() -> None:

@@ -39,6 +39,7 @@ def train(kind: ModelKind, train_dir: str, settings: Settings) -> int:
     the package's own files) are written by the chief once training really starts. The writer holds the
     train dir's lock (wavegan.train.lock) for the whole run: a second `train` on it is refused at once."""
     run = kind.make_run(settings, train_dir)
+    config.check_validation_flags(run, settings.given)
 
     def write_settings(run_used: Any, chief: bool = True) -> None:
         if not chief:
@@ -59,7 +60,31 @@ def train(kind: ModelKind, train_dir: str, settings: Settings) -> int:
     from wavegan.train.adversarial import train_run
 
     return train_run(train_dir, run, lambda chief: kind.gan_for_training(train_dir, settings, chief),
-                     on_start=write_settings, exporter=checkpoint_exporter(train_dir))
+                     on_start=write_settings, exporter=checkpoint_exporter(train_dir),
+                     validation_tools=validation_tools)
+
+
+def validation_tools(run: Any):
+    """What a GAN's validation takes from `eval` (which the train layer must not import): the features of
+    --train_valid_classifier (else the train layer's log-mel statistics) and the artifact envelope."""
+    from eval.artifacts import DEFAULT_ENVELOPE, load_envelope
+    from wavegan.train import validation
+
+    features = None
+    path = run.train.valid_classifier
+    if path:
+        from eval.classifier import load_classifier
+        from eval.features import CLIP_LEN, fix_length
+
+        if run.data.sample_rate != 16000:
+            raise UserError(f"--train_valid_classifier judges 16 kHz clips of {CLIP_LEN} samples; this run is at "
+                            f"{run.data.sample_rate} Hz: drop it (the log-mel statistics need no classifier).")
+        classifier = load_classifier(path)
+        features = validation.FeatureSpace(f"the features of {path}",
+                                           lambda clips: classifier.embeddings(fix_length(clips)),
+                                           lambda clips: classifier.predict_proba(fix_length(clips)))
+    envelope = load_envelope(DEFAULT_ENVELOPE) if os.path.exists(DEFAULT_ENVELOPE) else None
+    return validation.Tools(features, envelope)
 
 
 def run_gan_mode(mode: str, train_dir: str, make_kind: Callable[[str], Any], settings: Settings) -> None:

@@ -18,7 +18,7 @@ import soundfile
 import tensorflow as tf
 
 from wavegan.train import checkpoints
-from wavegan.config import CONFIG_FILE, kind_of_run
+from wavegan.config import kind_of_run
 from wavegan.audio.labels import parse_label
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
@@ -75,15 +75,10 @@ def open_generator(source: str, make_kind: Callable[[str], GanKind]) -> Generato
 
         return Generator(generate_saved, int(info["latent_dim"]), int(info["sample_rate"]), int(info["step"]),
                          source, list(info.get("classes") or []))
-    if os.path.isdir(source):
-        train_dir, checkpoint = source, None
-    elif tf.io.gfile.exists(source + ".index"):
-        # A checkpoint in the train dir, or one level down (incept/best_score-<step>).
-        folder = os.path.dirname(source) or "."
-        train_dir = folder if os.path.exists(os.path.join(folder, CONFIG_FILE)) else os.path.dirname(folder)
-        checkpoint = source
-    else:
+    if not os.path.isdir(source) and not tf.io.gfile.exists(source + ".index"):
         raise UserError(f"{source} is neither a SavedModel folder, a train dir nor a checkpoint prefix.")
+    # A train dir, a checkpoint in it or one level down (incept/best_score-<step>), or its best/ folder.
+    train_dir, checkpoint = checkpoints.split_source(source)
     kind = make_kind(train_dir)
     generator, run, step = checkpoints.load_generator(train_dir, kind.build_generator, checkpoint)
 

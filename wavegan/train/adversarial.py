@@ -21,11 +21,12 @@ import tensorflow as tf
 from wavegan import config
 from wavegan.audio import labels
 from wavegan.audio import pipeline as data
+from wavegan.audio import split as splitting
 from wavegan.audio.files import AudioFileInfo
 from wavegan.config import RunConfig, TrainConfig
 from wavegan.errors import UserError
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, distribute, events, loop, precision
+from wavegan.train import checkpoints, distribute, events, loop, precision, validation
 from wavegan.train.lock import TrainDirLock
 from wavegan.train.kind import GanKind
 from wavegan.train.trainer import make_trainer
@@ -86,35 +87,51 @@ def resolve_precision(run: RunConfig, kind: GanKind, print_fn: Callable[[str], N
 
 def train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKind],
               on_start: Callable[[RunConfig, bool], None] | None = None, exporter: Exporter | None = None,
-              print_fn: Callable[[str], None] = print) -> int:
-    """The train mode of both GANs: strategy, classes, files, then `train`.
+              print_fn: Callable[[str], None] = print,
+              validation_tools: Callable[[RunConfig], validation.Tools] | None = None) -> int:
+    """The train mode of both GANs: strategy, classes, files, the validation split, then `train`.
 
     `make_kind(chief)` builds the GanKind without writing anything; `on_start(run, chief)` writes the run's
     settings once training really starts (so a failed start, or a run with nothing to do, leaves none).
+    `validation_tools(run)` gives the feature space and artifact envelope of a run with held-out data.
     """
     # First of all TensorFlow work: MultiWorkerMirroredStrategy configures collective ops at start-up.
     strategy = make_strategy(run.train)
     chief = distribute.is_chief(strategy)
     with TrainDirLock(train_dir) if chief else contextlib.nullcontext():  # one writer: the chief
-        return _train_run(train_dir, run, make_kind, on_start, exporter, print_fn, strategy, chief)
+        return _train_run(train_dir, run, make_kind, on_start, exporter, print_fn, strategy, chief,
+                          validation_tools)
 
 
 def _train_run(train_dir: str, run: RunConfig, make_kind: Callable[[bool], GanKind],
                on_start: Callable[[RunConfig, bool], None] | None, exporter: Exporter | None,
-               print_fn: Callable[[str], None], strategy: tf.distribute.Strategy, chief: bool) -> int:
-    files = data.prepare_files(run.data, run.train.batch_size)
-    # --data_labels: the classes, listed, then saved and checked on resume
-    run, files, file_labels = labels.label_files(run, files)
+               print_fn: Callable[[str], None], strategy: tf.distribute.Strategy, chief: bool,
+               validation_tools: Callable[[RunConfig], validation.Tools] | None) -> int:
+    split = splitting.split_files(data.prepare_files(run.data, run.train.batch_size), run.data, train_dir)
+    # --data_labels: the classes of the training files, listed, then saved and checked on resume
+    run, files, file_labels = labels.label_files(run, split.train)
+    valid = split.valid
+    if run.data.classes:
+        valid = [f for f in valid if labels.class_name(f.path, run.data.data_dir, run.data.labels) in run.data.classes]
     config.check_run_config(train_dir, run)
     kind = make_kind(chief)
-    return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter,
-                 on_start=None if on_start is None else lambda: on_start(run, chief), file_labels=file_labels)
+
+    def started() -> None:
+        if chief:
+            split.record(train_dir)
+        if on_start is not None:
+            on_start(run, chief)
+
+    tools = validation_tools(run) if valid and validation_tools is not None else None
+    return train(train_dir, run, files, kind, print_fn, strategy=strategy, exporter=exporter, on_start=started,
+                 file_labels=file_labels, valid=valid, tools=tools)
 
 
 def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
           print_fn: Callable[[str], None] = print, strategy: tf.distribute.Strategy | None = None,
           on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
-          file_labels: np.ndarray | None = None) -> int:
+          file_labels: np.ndarray | None = None, valid: Sequence[AudioFileInfo] = (),
+          tools: validation.Tools | None = None) -> int:
     """Trains until killed or `run.train.max_steps`; returns the final step.
 
     `on_start` runs once everything is ready and a step is about to be taken (the train mode writes
@@ -123,6 +140,7 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
     Under `strategy` (see wavegan.train.distribute) the models and optimisers are mirrored on its replicas,
     every worker restores the same checkpoint, and only the chief writes checkpoints, summaries and
     the export. A conditional run needs `file_labels`, the class id of every file (`labels.label_files`).
+    With `valid` (held-out files) the chief also validates (wavegan/train/validation.py).
     """
     strategy = strategy or tf.distribute.get_strategy()
     run = resolve_precision(run, kind, print_fn, strategy.num_replicas_in_sync)
@@ -130,13 +148,14 @@ def train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: 
         log.warning("--train_precision mixed_float16 without a GPU: TensorFlow has no fast float16 CPU kernels "
                     "(a d=16 iteration took over 5 minutes here); use float32 or mixed_bfloat16 on a CPU.")
     with precision.dtype_policy(run.train.precision):
-        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter, file_labels)
+        return _train(train_dir, run, files, kind, print_fn, strategy, on_start, exporter, file_labels, valid, tools)
 
 
 def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind: GanKind,
            print_fn: Callable[[str], None], strategy: tf.distribute.Strategy,
            on_start: Callable[[], None] | None = None, exporter: Exporter | None = None,
-           file_labels: np.ndarray | None = None) -> int:
+           file_labels: np.ndarray | None = None, valid: Sequence[AudioFileInfo] = (),
+           tools: validation.Tools | None = None) -> int:
     chief = distribute.is_chief(strategy)
     replicas = strategy.num_replicas_in_sync
     if run.train.batch_size % replicas:
@@ -190,6 +209,9 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
             cbs.TimedCheckpoint(manager, step, run.train.save_secs, on_saved=on_saved),
             cbs.AudioSummaries(writer, step, run.train.summary_secs, generator, run.model.latent_dim,
                                summary_real, run.data.sample_rate, kind, classes=run.data.classes)]
+        if valid:
+            callbacks.append(validation.gan_callback(train_dir, run, generator, discriminator, kind, files, valid,
+                                                     manager, step, writer, tools, print_fn))
     callbacks.append(cbs.Progress(step, print_fn=print_fn, max_steps=max_steps,
                                   examples_per_step=run.train.batch_size * run.model.disc_nupdates))
     with checkpoints.storage_faults_stop_training(train_dir):

@@ -35,13 +35,16 @@ import numpy as np
 import tensorflow as tf
 
 from wavegan import storage
-from wavegan.config import RunConfig, load_run_config, write_text_atomically
+from wavegan.config import CONFIG_FILE, RunConfig, load_run_config, write_text_atomically
 from wavegan.errors import StorageError, UserError
 
 CHECKPOINT_NAME = "model.ckpt"
 CHECKPOINTS_KEPT = 5
 DAMAGED_DIR = "damaged"  # where the writer moves checkpoints that cannot be read
 STATE_FILE = "checkpoint"
+# With held-out data, the best evaluation's checkpoint (wavegan/train/validation.py): TRAIN_DIR/best/model.ckpt-<step>;
+# `--infer_ckpt best` (and any checkpoint argument "best") names it.
+BEST_DIR = "best"
 # What reading a damaged checkpoint raises: a short or missing file, a bad checksum, a broken index.
 READ_ERRORS = (tf.errors.DataLossError, tf.errors.OutOfRangeError, tf.errors.NotFoundError,
                tf.errors.InvalidArgumentError, tf.errors.FailedPreconditionError, IndexError)
@@ -147,6 +150,14 @@ def supervised_manager(train_dir: str, model: keras.Model, optimizer: keras.opti
                        keep: int = CHECKPOINTS_KEPT) -> tf.train.CheckpointManager:
     """The likelihood baselines' manager: their one model and its optimiser."""
     return make_manager(train_dir, keep, **{SUPERVISED_MODEL_KEY: model}, optimizer=optimizer)
+
+
+def best_manager(manager: tf.train.CheckpointManager, train_dir: str) -> tf.train.CheckpointManager:
+    """A manager of the same state (models and optimisers, so a run can also resume from it) that keeps one
+    checkpoint, in TRAIN_DIR/best/."""
+    folder = os.path.join(train_dir, BEST_DIR)
+    remove_partial_saves(folder)
+    return tf.train.CheckpointManager(manager.checkpoint, folder, max_to_keep=1, checkpoint_name=CHECKPOINT_NAME)
 
 
 def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
@@ -484,7 +495,14 @@ def watch(train_dir: str, handle: Callable[[str], None], poll_secs: float = 1.0,
 
 
 def resolve_checkpoint(train_dir: str, checkpoint: str | None = None) -> str:
-    """The given checkpoint prefix (refused when it cannot be read), or the newest readable one in train_dir."""
+    """The given checkpoint prefix (refused when it cannot be read), or the newest readable one in train_dir;
+    "best": the one kept in TRAIN_DIR/best by the validation."""
+    if checkpoint == BEST_DIR:
+        best = newest_readable(os.path.join(train_dir, BEST_DIR))
+        if not best:
+            raise UserError(f"No best checkpoint in {os.path.join(train_dir, BEST_DIR)}: it is kept by runs with "
+                            "--data_valid_fraction or --data_valid_dir, after their first validation.")
+        return best
     if checkpoint:
         if not tf.io.gfile.exists(checkpoint + ".index"):
             raise UserError(f"No checkpoint at {checkpoint} (expected {checkpoint}.index): "
@@ -526,12 +544,28 @@ def load_generator(train_dir: str, build_generator: Callable[[RunConfig], keras.
     return generator, run, checkpoint_step(path)
 
 
+def split_source(source: str, checkpoint: str | None = None) -> tuple[str, str | None]:
+    """A train dir, a checkpoint prefix in one (or one level down, as best/model.ckpt-<step>), or a folder of
+    checkpoints inside one (TRAIN_DIR/best) → (train dir, checkpoint prefix or None for the newest)."""
+    if not os.path.isdir(source):
+        folder = os.path.dirname(source) or "."
+        if not os.path.exists(os.path.join(folder, CONFIG_FILE)) and \
+                os.path.exists(os.path.join(os.path.dirname(os.path.abspath(folder)), CONFIG_FILE)):
+            folder = os.path.dirname(os.path.abspath(folder))
+        return folder, source
+    parent = os.path.dirname(os.path.abspath(source))
+    if not os.path.exists(os.path.join(source, CONFIG_FILE)) and os.path.exists(os.path.join(parent, CONFIG_FILE)):
+        latest = latest_checkpoint(source)
+        if latest:
+            return parent, latest
+    return source, checkpoint
+
+
 def load_model(source: str, build: Callable[[RunConfig], keras.Model], model_type: str,
                checkpoint: str | None = None) -> tuple[keras.Model, RunConfig, int, str]:
     """Rebuilds a run's model from config.json and restores its weights: (model, run, step, checkpoint).
     `source` is a train dir or a checkpoint prefix inside one; a run of another model type is refused."""
-    if not os.path.isdir(source):
-        checkpoint, source = source, os.path.dirname(source) or "."
+    source, checkpoint = split_source(source, checkpoint)
     run = load_run_config(source)
     if run.model_type != model_type:
         raise UserError(f"{source} holds a {run.model_type} run: use train_{run.model_type}.py for it.")

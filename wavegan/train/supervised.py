@@ -15,16 +15,18 @@ import tensorflow as tf
 
 from wavegan.config import RunConfig
 from wavegan.train import callbacks as cbs
-from wavegan.train import checkpoints, events, loop
+from wavegan.train import checkpoints, events, loop, validation
+
 
 LOSS_NAMES = {"loss": "loss"}
 
 
 def train_model(train_dir: str, run: RunConfig, model: keras.Model, optimizer: keras.optimizers.Optimizer,
                 loss: keras.losses.Loss, dataset: tf.data.Dataset, print_fn: Callable[[str], None] = print,
-                on_start: Callable[[], None] | None = None) -> int:
+                on_start: Callable[[], None] | None = None, evaluator: validation.Evaluator | None = None) -> int:
     """Trains `model` (already built) on `dataset` until killed or run.train.max_steps; returns the step.
-    `on_start` runs once a step is about to be taken (the train mode writes the run's settings there)."""
+    `on_start` runs once a step is about to be taken (the train mode writes the run's settings there).
+    `evaluator` (a run with held-out data) is run every --train_valid_secs, keeping the best checkpoint."""
     os.makedirs(train_dir, exist_ok=True)
     model.compile(optimizer=optimizer, loss=loss, jit_compile=loop.resolve_jit(run.train.jit))
     optimizer.build(model.trainable_variables)
@@ -46,6 +48,9 @@ def train_model(train_dir: str, run: RunConfig, model: keras.Model, optimizer: k
         cbs.ScalarSummaries(writer, step, run.train.summary_secs, LOSS_NAMES),
         cbs.Progress(step, print_fn=print_fn, names=LOSS_NAMES),
     ]
+    if evaluator is not None:
+        callbacks.append(validation.ValidationCallback(train_dir, manager, step, writer, evaluator, run.train.valid_secs,
+                                                       run.train.summary_secs, run.train.stop_patience, print_fn))
     with checkpoints.storage_faults_stop_training(train_dir):
         if on_start is not None:
             on_start()
