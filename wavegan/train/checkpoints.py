@@ -133,7 +133,13 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
     """Restores the newest checkpoint, if any, insisting that every variable of the run is found in it."""
     latest = manager.latest_checkpoint
     if latest:
-        manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        try:
+            manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        except AssertionError as e:
+            # A train dir that holds a generator alone (tools/make_demo_model.py, models/drums) has nothing
+            # to resume the critic and the optimisers from.
+            raise UserError(f"{latest} does not hold every model and optimiser this run trains (it may be a "
+                            "generator alone, as models/drums): train in a new folder.") from e
     return latest
 
 
