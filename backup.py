@@ -206,8 +206,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(args.minutes * 60)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The `wavegan-backup` console command (pyproject.toml) and `python backup.py`."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    cli()

@@ -30,5 +30,10 @@ cli.declare_unused_flags("the frame GRU", UNUSED_SHARED_FLAGS)
 FLAGS.set_default("train_batch_size", 128)  # the post's mini-batch
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `framernn-train` console command (pyproject.toml) and `python train_framernn.py`."""
     runner.run("framernn", __doc__)
+
+
+if __name__ == "__main__":
+    main()

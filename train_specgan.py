@@ -29,5 +29,10 @@ cli.define_train_flags()
 cli.define_after_training_flags()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `specgan-train` console command (pyproject.toml) and `python train_specgan.py`."""
     runner.run("specgan", __doc__)
+
+
+if __name__ == "__main__":
+    main()

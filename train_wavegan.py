@@ -26,5 +26,10 @@ cli.define_train_flags()
 cli.define_after_training_flags()
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `wavegan-train` console command (pyproject.toml) and `python train_wavegan.py`."""
     runner.run("wavegan", __doc__)
+
+
+if __name__ == "__main__":
+    main()

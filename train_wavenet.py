@@ -45,5 +45,10 @@ FLAGS.set_default("train_max_steps", 100000)
 FLAGS.set_default("data_normalize", False)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """The `wavenet-train` console command (pyproject.toml) and `python train_wavenet.py`."""
     runner.run("wavenet", __doc__)
+
+
+if __name__ == "__main__":
+    main()

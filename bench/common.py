@@ -1,4 +1,4 @@
-"""Shared by the bench scripts: machine description, timing, peak memory, and appending to docs/benchmarks.md."""
+"""Shared by the bench scripts: machine description, timing, peak memory, and appending to docs/benchmarks_log.md."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Callable
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "benchmarks.md")
+RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "benchmarks_log.md")
 
 
 def matmul_gflops(dtype: str = "float32", size: int = 4096, repeats: int = 5) -> tuple[float, float]:
@@ -104,7 +104,7 @@ def median_seconds(run: Callable[[], None], repeats: int) -> tuple[float, list[f
 
 
 def record(title: str, table: list[str], notes: str = "") -> None:
-    """Prints the table and appends it, with machine, command and date, to docs/benchmarks.md."""
+    """Prints the table and appends it, with machine, command and date, to docs/benchmarks_log.md."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     command = "python " + " ".join([os.path.relpath(os.path.abspath(sys.argv[0]), repo)] + sys.argv[1:])
     block = [f"### {title}", "", f"- machine: {machine()}", f"- command: `{command}`",

@@ -13,7 +13,7 @@ import logging
 import os
 from typing import Any, ClassVar
 
-from wavegan import registry, storage
+from wavegan import paths, registry, storage
 from wavegan.errors import UserError
 
 SLICE_LENS = (16384, 32768, 65536)
@@ -332,7 +332,7 @@ def kind_of_run(source: str) -> registry.ModelKind:
 
 
 # The corpus a run trains on when no --data_dir is given: drum one-shots, shorter than one slice.
-BUNDLED_CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "drums")
+BUNDLED_CORPUS = paths.DRUM_CORPUS
 
 
 def data_config(settings: Any, slice_and_channels: bool = True) -> DataConfig:

@@ -84,7 +84,7 @@ def flag_defaults(*files) -> dict:
         for node in ast.walk(ast.parse(open(os.path.join(root, name)).read())):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("track", "_track") \
                     and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant):
-                found[node.args[1].value] = ast.literal_eval(node.args[2]) if not isinstance(node.args[2], ast.Call) else None
+                found[node.args[1].value] = ast.literal_eval(node.args[2]) if not isinstance(node.args[2], (ast.Call, ast.Attribute)) else None
     return found
 
 

@@ -14,11 +14,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from absl import flags
 
+from wavegan import paths
 from wavegan.config import PRECISIONS, STRATEGIES, VALID_GROUPS
 from wavegan.errors import UserError
 
 FLAGS = flags.FLAGS
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 _defined: list[str] = []  # every flag this project defines, for args.txt
 # Shared flags a script defines with their group but never reads: name → (the model, why not).
@@ -117,7 +117,7 @@ def define_after_training_flags() -> None:
     _track(flags.DEFINE_integer, "preview_n", 32, "preview: number of fixed latents rendered per checkpoint.")
     _track(flags.DEFINE_boolean, "preview_once", False,
            "preview: render the newest checkpoint and exit instead of polling for new ones.")
-    _track(flags.DEFINE_string, "incept_ckpt_fp", os.path.join(REPO_ROOT, "eval", "digits_classifier.keras"),
+    _track(flags.DEFINE_string, "incept_ckpt_fp", paths.DIGITS_CLASSIFIER,
            "incept: the digit classifier (.keras) written by `python -m eval.train_classifier`.")
     _track(flags.DEFINE_integer, "incept_n", 5000, "incept: fixed latents scored per checkpoint.")
     _track(flags.DEFINE_integer, "incept_k", 10, "incept: splits of the Inception score.")
@@ -170,27 +170,40 @@ FLAG_GROUPS = (("Data", ("data_",)), ("Model", ()), ("Training", ("train_",)),
 HELP_FLAGS = ("-h", "-help", "--help", "--helpshort", "-?")
 
 
-def _describe_flag(name: str) -> str:
+def flag_summary(name: str) -> tuple[str, str | None, str]:
+    """(how it is written, its default as text or None when it has none, its help) of a defined flag."""
     flag = FLAGS[name]
     if isinstance(flag, flags.BooleanFlag):
-        head, default = f"--{name} / --no{name}", "on" if flag.default else "off"
-    else:
-        head = f"--{name}"
-        default = None if flag.default is None else flag.default_as_str.strip("'") or '""'
+        return f"--{name} / --no{name}", "on" if flag.default else "off", flag.help
+    return f"--{name}", None if flag.default is None else flag.default_as_str.strip("'") or '""', flag.help
+
+
+def _describe_flag(name: str) -> str:
+    head, default, help_ = flag_summary(name)
     # A flag without a default says in its help what happens when it is not given.
-    text = flag.help if default is None else f"{flag.help} (default: {default})"
+    text = help_ if default is None else f"{help_} (default: {default})"
     text = textwrap.fill(text, width=100, initial_indent=" " * 8, subsequent_indent=" " * 8)
     return f"    {head}\n{text}"
+
+
+def grouped_flags(model: str = "") -> list[tuple[str, list[str]]]:
+    """The script's flags by --help group, in the order they are defined: (group title, flag names)."""
+    groups = [(title, prefixes or ((f"{model}_",) if model else ())) for title, prefixes in FLAG_GROUPS]
+    grouped = [(title, [n for n in _defined if prefixes and n.startswith(prefixes)]) for title, prefixes in groups]
+    listed = {n for _, names in grouped for n in names}
+    grouped.append(("Other", [n for n in _defined if n not in listed]))
+    return grouped
+
+
+def unused_flags() -> dict[str, tuple[str, str]]:
+    """The shared flags this script refuses: name → (the model, why it does not read them)."""
+    return dict(_unused)
 
 
 def help_text(script: str, doc: str, modes: Sequence[str], model: str = "") -> str:
     """The script's usage, its first docstring paragraph and its flags by group, with their defaults."""
     lines = [f"usage: {script} {{{','.join(modes)}}} TRAIN_DIR [--flags]", "", doc.strip().split("\n\n")[0], ""]
-    groups = [(title, prefixes or ((f"{model}_",) if model else ())) for title, prefixes in FLAG_GROUPS]
-    grouped = [(title, [n for n in _defined if prefixes and n.startswith(prefixes)]) for title, prefixes in groups]
-    listed = {n for _, names in grouped for n in names}
-    grouped.append(("Other", [n for n in _defined if n not in listed]))
-    for title, names in grouped:
+    for title, names in grouped_flags(model):
         if names:
             lines += [f"{title}:"] + [_describe_flag(n) for n in names] + [""]
     lines.append("Logging: --verbosity 0 also shows TensorFlow's start-up messages. --helpfull lists absl's own flags too.")

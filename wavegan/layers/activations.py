@@ -15,7 +15,7 @@ def leaky_relu(x, negative_slope: float = 0.2):
     then back-propagates those zeros through the whole forward pass of D(x̂) as real work. Written as x
     times a mask that depends on x only through a comparison (no gradient), nothing flows there; the
     TensorFlow backend gets the same derivatives from its fused kernels instead (`kernels_tf`: 2–4% off
-    a d = 16 iteration, 1% at d = 64; docs/benchmarks.md).
+    a d = 16 iteration, 1% at d = 64; docs/benchmarks_log.md).
     """
     if keras.backend.backend() == "tensorflow":
         from wavegan.layers import kernels_tf  # TensorFlow-only; imported here so other backends never load it

@@ -49,7 +49,7 @@ def windows(padded, length: int, first: int, stop: int):
     """[batch·length, (stop − first)·channels]: input samples first … stop − 1 after each output position
     of a "valid" stride-1 filter over `padded`, side by side, so that one matmul applies the filter."""
     # ops.slice rather than [:, j:j + length]: TensorFlow's gradient of a plain Slice (a Pad) costs less than
-    # StridedSliceGrad, 15% of the matmul form's forward + backward at d = 64 (docs/benchmarks.md).
+    # StridedSliceGrad, 15% of the matmul form's forward + backward at d = 64 (docs/benchmarks_log.md).
     shape = ops.shape(padded)
     stacked = ops.concatenate([ops.slice(padded, [0, j, 0], [shape[0], length, shape[2]]) for j in range(first, stop)],
                               axis=-1)
@@ -63,7 +63,7 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
     Output sample s·m + p of a transposed convolution only ever meets the kernel taps ≡ p (mod s), so
     all s phases are one stride-1 filter of `taps` ≈ kernel/stride input samples with s·filters outputs.
     TensorFlow's own transposed-convolution kernels are slow on a CPU for the generator's short first
-    layer and its one-channel last layer (docs/benchmarks.md); these forms give the same values up to
+    layer and its one-channel last layer (docs/benchmarks_log.md); these forms give the same values up to
     float rounding. `mode` says how the phases are computed:
 
     - "matmul": one matmul of the stacked windows [batch·length, taps·channels] against all phases;
@@ -183,7 +183,7 @@ class PolyphaseConv1DTranspose(keras.layers.Layer):
                 "phase_taps": self.phase_taps, "switch_rows": self.switch_rows, "kernel_len": self.kernel_len}
 
 
-# Measured at d = 8–64 (docs/benchmarks.md): the 16-step first layer is 2.2× faster as a polyphase
+# Measured at d = 8–64 (docs/benchmarks_log.md): the 16-step first layer is 2.2× faster as a polyphase
 # matmul than TensorFlow's transposed convolution at batch 1 and 64; where its kernel is big (d = 64:
 # 13M weights, 52 MB) one matmul per phase, reading 11% less weight, is faster still at batch 1, while
 # for small kernels the single matmul's fewer ops win. The 64-step, 512-channel second layer (d = 64)
@@ -197,7 +197,7 @@ POLYPHASE_SWITCH_MAX_STEPS, POLYPHASE_SWITCH_MIN_CHANNELS, POLYPHASE_SWITCH_ROWS
 POLYPHASE_FEW_OUTPUTS, POLYPHASE_COL2IM_MIN_CHANNELS = 8, 64
 
 
-# Training forms of the strided convolutions (issue 15; docs/benchmarks.md, "Issue 15 item 1"): measured
+# Training forms of the strided convolutions (issue 15; docs/benchmarks_log.md, "Issue 15 item 1"): measured
 # on a 2-core Xeon in TensorFlow with oneDNN, per layer and per discriminator, forward, forward + backward
 # and the gradient penalty's double backward, at d = 8–64.
 # - oneDNN's stride-4 convolution is slow where the input has few channels (its backward-filter ran at

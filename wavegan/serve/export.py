@@ -42,7 +42,7 @@ from wavegan.train.lock import exclusive
 
 INFO_FILE = "wavegan.json"
 # What the exported signatures compute in: float32 (the default, the layers as trained up to float
-# rounding) or bfloat16 (opt-in, `infer --infer_precision bfloat16`; docs/benchmarks.md, docs/differences.md).
+# rounding) or bfloat16 (opt-in, `infer --infer_precision bfloat16`; docs/benchmarks_log.md, docs/differences.md).
 EXPORT_PRECISIONS = ("float32", "bfloat16")
 EXPORT_SUBDIR = os.path.join("infer", "saved_model")
 

@@ -12,7 +12,10 @@ Keras keeps time before channels ([n, time, c]); ONNX convolutions want channels
 
 `write_web_folder` puts beside the model the page (web/page), onnxruntime-web's files (installed
 from the npm registry into web/node_modules by `npm ci --prefix web`) and `run.json` with the run's
-facts, so the folder plays from any static file server with no network.
+facts, so the folder plays from any static file server with no network. An installed copy (`pip install
+.`) carries the page and the npm lock file in its package (wavegan.paths.WEB_SOURCE); the runtime, 14 MB of
+WebAssembly from npm rather than Python code, is installed there the same way, by the command the
+export's error message names.
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from wavegan import paths
 from wavegan.errors import UserError
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # above wavegan/serve/
-WEB_SOURCE = os.path.join(REPO_ROOT, "web")
+WEB_SOURCE = paths.WEB_SOURCE
 PAGE_DIR = os.path.join(WEB_SOURCE, "page")
 ORT_DIST = os.path.join(WEB_SOURCE, "node_modules", "onnxruntime-web", "dist")
 MODEL_FILE = "generator.onnx"
@@ -147,7 +150,7 @@ def generator_to_onnx(generator: keras.Model) -> onnx.ModelProto:
 
 
 def runtime_missing() -> list[str]:
-    """onnxruntime-web files not installed in web/node_modules (empty when `npm ci --prefix web` has run)."""
+    """onnxruntime-web files not installed in WEB_SOURCE/node_modules (empty when `npm ci --prefix web` has run)."""
     return [f for files in RUNTIME_FILES.values() for f in files if not os.path.isfile(os.path.join(ORT_DIST, f))]
 
 
@@ -155,8 +158,10 @@ def write_web_folder(generator: keras.Model, facts: dict[str, Any], out_dir: str
     """Writes model, page, runtime and run facts into out_dir (replacing an earlier export there)."""
     missing = runtime_missing()
     if missing:
+        where = os.path.relpath(WEB_SOURCE)
+        where = WEB_SOURCE if where.startswith("..") else where
         raise UserError(f"onnxruntime-web is not installed ({missing[0]} is missing): run "
-                        f"`npm ci --prefix {os.path.relpath(WEB_SOURCE)}` once, then export again.")
+                        f"`npm ci --prefix {where}` once (it needs Node.js's npm), then export again.")
     out_dir = os.path.abspath(out_dir)
     if os.path.isdir(out_dir) and os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, FACTS_FILE)):
         # The folder is replaced as a whole: never do that to one an earlier export did not write.

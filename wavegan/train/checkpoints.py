@@ -173,6 +173,11 @@ def restore_latest(manager: tf.train.CheckpointManager) -> str | None:
                 manager.checkpoint.restore(prefix).assert_existing_objects_matched()
             except READ_ERRORS as e:  # damage the cheap check cannot see (a flipped bit)
                 problem = f"reading it failed ({first_line(e)})"
+            except AssertionError as e:
+                # A folder that holds a generator alone (tools/make_demo_model.py, models/drums) has nothing
+                # to resume the critic and the optimisers from.
+                raise UserError(f"{prefix} does not hold every model and optimiser this run trains (it may be a "
+                                "generator alone, as models/drums): train in a new folder.") from e
         if problem is None:
             if damaged:
                 log.warning(damage_warning(damaged, prefix, "resuming from"))
