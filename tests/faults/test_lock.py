@@ -117,8 +117,8 @@ def test_the_baselines_train_mode_takes_the_lock(name, tmp_path):
                                    os.path.exists(os.path.join(train_dir, lock.LOCK_FILE))))
     with TrainDirLock(str(tmp_path)):
         with pytest.raises(UserError, match="already being trained"):
-            modes.train(kind, str(tmp_path), registry.Settings())
-    modes.train(kind, str(tmp_path), registry.Settings())
+            modes.train(kind, str(tmp_path), registry.Settings(given=frozenset()))
+    modes.train(kind, str(tmp_path), registry.Settings(given=frozenset()))
     assert trained == [True]
 
 

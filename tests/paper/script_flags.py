@@ -13,22 +13,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SHARED = "wavegan/cli/flags.py"
 
 
-def script_defaults(script: str) -> dict:
-    """name → default of every `track`/`_track(flags.DEFINE_*, name, default, …)` in the shared flag module and
-    `script`, then the script's `FLAGS.set_default(name, value)` overrides. A default computed by a call
-    (a path) reads as None."""
-    defines, overrides = {}, {}
-    for name in (SHARED, script):
+def source_defaults(*files: str) -> dict:
+    """name → default of every `track`/`_track(flags.DEFINE_*, name, default, …)` in the given source files
+    (paths from the repository root). A default computed by a call or read from a module (a path) reads as None."""
+    found = {}
+    for name in files:
         for node in ast.walk(ast.parse(open(os.path.join(ROOT, name)).read())):
-            if not isinstance(node, ast.Call):
-                continue
-            called = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if called in ("track", "_track") and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("track", "_track")
+                    and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant)):
                 value = node.args[2]
-                defines[node.args[1].value] = None if isinstance(value, ast.Call) else ast.literal_eval(value)
-            elif called == "set_default" and name == script:
-                overrides[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
-    return {**defines, **overrides}
+                found[node.args[1].value] = None if isinstance(value, (ast.Call, ast.Attribute, ast.Name)) \
+                    else ast.literal_eval(value)
+    return found
+
+
+def script_defaults(script: str) -> dict:
+    """The defaults of the shared flag module and `script` (`source_defaults`), then the script's
+    `FLAGS.set_default(name, value)` overrides."""
+    overrides = {}
+    for node in ast.walk(ast.parse(open(os.path.join(ROOT, script)).read())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "set_default":
+            overrides[ast.literal_eval(node.args[0])] = ast.literal_eval(node.args[1])
+    return {**source_defaults(SHARED, script), **overrides}
 
 
 def default_settings(script: str) -> registry.Settings:

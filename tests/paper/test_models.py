@@ -11,6 +11,7 @@ import pytest
 from keras import ops
 
 from tests.paper import reference as ref
+from tests.paper.script_flags import source_defaults
 from wavegan.models.config import WaveGANConfig
 from wavegan.audio.pcm import quantize_int16
 from wavegan.layers import PhaseShuffle
@@ -71,23 +72,6 @@ def test_model_defaults_are_the_papers():
     assert (d.dim, d.kernel_len, d.batchnorm, d.phaseshuffle_rad) == (64, 25, False, 2)
 
 
-def flag_defaults(*files) -> dict:
-    """name → default of every `track(flags.DEFINE_*, name, default, ...)` in the given source files."""
-    import ast
-    import os
-
-    from tests import helpers
-
-    root = helpers.REPO
-    found = {}
-    for name in files:
-        for node in ast.walk(ast.parse(open(os.path.join(root, name)).read())):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("track", "_track") \
-                    and len(node.args) >= 3 and isinstance(node.args[1], ast.Constant):
-                found[node.args[1].value] = ast.literal_eval(node.args[2]) if not isinstance(node.args[2], (ast.Call, ast.Attribute)) else None
-    return found
-
-
 def test_flag_defaults_are_the_originals():
     """reference §2.1 / §2.2 (data_normalize: on, the original's effective behaviour, docs/differences.md)."""
     spec = {"data_sample_rate": 16000, "data_slice_len": 16384, "data_num_channels": 1, "data_overlap_ratio": 0.0,
@@ -99,7 +83,7 @@ def test_flag_defaults_are_the_originals():
                "wavegan_genr_pp": False, "wavegan_genr_pp_len": 512, "wavegan_disc_phaseshuffle": 2}
     specgan = {"specgan_latent_dim": 100, "specgan_kernel_len": 5, "specgan_dim": 64, "specgan_batchnorm": False,
                "specgan_disc_nupdates": 5, "specgan_loss": "wgan-gp", "specgan_genr_upsample": "zeros", "specgan_ngl": 16}
-    defaults = flag_defaults("wavegan/cli/flags.py", "train_wavegan.py", "train_specgan.py")
+    defaults = source_defaults("wavegan/cli/flags.py", "train_wavegan.py", "train_specgan.py")
     for name, value in {**spec, **wavegan, **specgan}.items():
         assert defaults.get(name, "missing") == value, name
     assert defaults["data_normalize"] is True

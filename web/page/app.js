@@ -1,6 +1,6 @@
 // The drum machine of the original WaveGAN demo (reference §10), on the run's exported generator.onnx.
 // Everything it loads is in this folder: run.json (the run's facts), generator.onnx and onnxruntime-web
-// under runtime/. `window.wavegan` exposes the state for tests and the benchmark (tests/test_web.py).
+// under runtime/. `window.wavegan` exposes the state for tests and the benchmark (tests/web/test_page.py).
 
 const PADS = 8;
 const STEPS = 16;
