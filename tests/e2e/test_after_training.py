@@ -270,7 +270,9 @@ def test_incept_mode_writes_summaries_and_keeps_the_best_generator(digit_classif
                              "--incept_n", "50", "--incept_k", "5", "--incept_once")
     assert "step 1: Inception score" in out.stdout
     incept_dir = os.path.join(train_dir, "incept")
-    assert event_tags(incept_dir) == {"incept_mean": {"scalars"}, "incept_std": {"scalars"}}
+    # top_class_share is the one-class collapse signal the validation watch reads (docs/validation.md)
+    assert event_tags(incept_dir) == {"incept_mean": {"scalars"}, "incept_std": {"scalars"},
+                                      "top_class_share": {"scalars"}}
     best = json.load(open(os.path.join(incept_dir, "best.json")))
     assert best["step"] == 1 and best["incept_mean"] >= 1.0
     assert os.path.exists(os.path.join(incept_dir, "best_score-1.index"))
