@@ -21,18 +21,14 @@ printed beside it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Callable
 
 import numpy as np
 
 from wavegan.errors import UserError
-from wavegan.metrics import ARTIFACT_FFT_LEN as CLIP_LEN
-from wavegan.metrics import artifact_share, spectra  # noqa: F401  (their home: training logs the share too)
-
-N_BINS = CLIP_LEN // 2 + 1
-DEFAULT_ENVELOPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "artifact_envelope.npy")
+from wavegan.metrics import ARTIFACT_BINS, artifact_share, load_envelope, spectra
+from wavegan.paths import ARTIFACT_ENVELOPE
 
 
 def impulse_input(dim: int) -> np.ndarray:
@@ -60,7 +56,7 @@ def artifact_envelope(inits: int = 200, dim: int = 64, kernel_len: int = 25, see
     x = impulse_input(dim)
     # A seed generator, so that every call draws new weights (an unseeded initialiser repeats its draw).
     initialiser = keras.initializers.GlorotUniform(seed=keras.random.SeedGenerator(seed))
-    total = np.zeros(N_BINS)
+    total = np.zeros(ARTIFACT_BINS)
     for i in range(inits):
         for conv in generator.upconvs:
             conv.kernel.assign(initialiser(conv.kernel.shape))
@@ -75,16 +71,6 @@ def artifact_envelope(inits: int = 200, dim: int = 64, kernel_len: int = 25, see
     return ((envelope - envelope.min()) / span).astype(np.float32)
 
 
-def load_envelope(path: str = DEFAULT_ENVELOPE) -> np.ndarray:
-    if not os.path.exists(path):
-        raise UserError(f"No artifact envelope at {path}: make one with `python -m eval.artifacts envelope --out {path}`.")
-    envelope = np.load(path, allow_pickle=False)
-    if envelope.shape != (N_BINS,):
-        raise UserError(f"{path} holds an array of shape {envelope.shape}, not ({N_BINS},): remake it with "
-                        "`python -m eval.artifacts envelope`.")
-    return envelope
-
-
 def weighted_magnitude(clips: np.ndarray, envelope: np.ndarray) -> np.ndarray:
     """The original noise.py's per-clip statistic: the envelope-weighted mean of |X| over frequency."""
     return np.average(spectra(clips), weights=envelope, axis=1)
@@ -94,14 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     make = sub.add_parser("envelope", help="compute the envelope of an untrained generator's artifacts")
-    make.add_argument("--out", default=DEFAULT_ENVELOPE)
+    make.add_argument("--out", default=ARTIFACT_ENVELOPE)
     make.add_argument("--inits", type=int, default=200, help="random initialisations averaged (original: 1000)")
     make.add_argument("--dim", type=int, default=64)
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--log", action="store_true", help="log-magnitude envelope (the original's optional variant)")
     score = sub.add_parser("score", help="score WAV folders: energy share at the artifact frequencies")
     score.add_argument("--audio_dir", action="append", required=True, help="folder of WAVs (repeatable)")
-    score.add_argument("--envelope", default=DEFAULT_ENVELOPE)
+    score.add_argument("--envelope", default=ARTIFACT_ENVELOPE)
     score.add_argument("--n", type=int, default=None, help="clips per folder (sorted, shuffled with seed 0)")
     args = parser.parse_args(argv)
     try:
@@ -113,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             np.save(args.out, envelope)
             print(f"\nwrote {args.out}: {envelope.shape[0]} bins, mean {envelope.mean():.4f}")
             return 0
-        from eval.classifier import load_clips
+        from wavegan.evaluation.classifier import load_clips
         from eval.score import sample_files
 
         envelope = load_envelope(args.envelope)

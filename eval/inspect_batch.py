@@ -16,8 +16,8 @@ import os
 import numpy as np
 import soundfile as sf
 
-from eval import metrics
-from eval.classifier import load_classifier
+from wavegan import metrics
+from wavegan.evaluation.classifier import load_classifier
 from wavegan.audio import pipeline as data
 from wavegan.config import load_run_config
 

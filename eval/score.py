@@ -19,8 +19,8 @@ import sys
 
 import numpy as np
 
-from eval import metrics
-from eval.classifier import DigitClassifier, load_classifier, load_clips
+from wavegan import metrics
+from wavegan.evaluation.classifier import DigitClassifier, load_classifier, load_clips
 from eval.features import similarity_features
 from wavegan import config
 from wavegan.audio.files import find_audio_files

@@ -20,7 +20,7 @@ def main() -> int:
     parser.add_argument("--filters", type=int, default=128, help="conv filters (the paper's classifier: 128)")
     parser.add_argument("--learning_rate", type=float, default=1e-3)
     args = parser.parse_args()
-    from eval.classifier import train_classifier
+    from wavegan.evaluation.classifier import train_classifier
 
     try:
         train_classifier(os.path.join(args.data_dir, "train"), os.path.join(args.data_dir, "valid"), args.out,

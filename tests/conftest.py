@@ -28,7 +28,7 @@ def digit_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def digit_classifier(digit_corpus, tmp_path_factory):
-    from eval.classifier import train_classifier
+    from wavegan.evaluation.classifier import train_classifier
 
     path = str(tmp_path_factory.mktemp("clf") / "digits.keras")
     accuracy = train_classifier(os.path.join(digit_corpus, "train"), os.path.join(digit_corpus, "valid"), path,

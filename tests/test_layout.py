@@ -14,8 +14,8 @@ from wavegan import registry
 PACKAGES = ("wavegan", "specgan", "wavenet", "framernn", "eval")
 MODEL_PACKAGES = ("wavegan.models", "specgan", "wavenet", "framernn")
 # Library layers, lowest first: a module may import its own layer or a lower one, never a higher one.
-LAYERS = ["wavegan.errors", "wavegan.paths", "wavegan.metrics", "wavegan.storage", "wavegan.registry", "wavegan.config", "wavegan.audio", "wavegan.layers",
-          "wavegan.train", "wavegan.serve"]
+LAYERS = ["wavegan.errors", "wavegan.paths", "wavegan.metrics", "wavegan.storage", "wavegan.registry", "wavegan.config",
+          "wavegan.audio", "wavegan.layers", "wavegan.train", "wavegan.serve", "wavegan.evaluation", "wavegan.cli"]
 
 
 def project_modules() -> dict[str, str]:
@@ -60,6 +60,15 @@ def test_library_imports_run_one_way():
             other = layer_of(target)
             if target in modules and other is not None and other > own:
                 wrong.append(f"{module} imports {target}")
+    assert not wrong, wrong
+
+
+def test_the_library_imports_nothing_built_on_it():
+    """`eval/` (the paper's protocol), the model packages, the scripts and the tools stand on the library; no
+    module of `wavegan/` imports them (the CLI finds the evaluation it dispatches to in wavegan.evaluation)."""
+    wrong = [f"{module} imports {target}" for module, path in project_modules().items()
+             if module.split(".")[0] == "wavegan" for target in imports_of(path)
+             if target.split(".")[0] != "wavegan"]
     assert not wrong, wrong
 
 

@@ -5,10 +5,10 @@
 Generates `--n` clips from SOURCE (a train dir, a checkpoint prefix or a SavedModel) and compares them with
 the 64 clips of `data/drums`:
 
-- the artifact share (reference §9.4, `eval.artifacts`): the part of each clip's energy at the frequencies
+- the artifact share (reference §9.4, `wavegan.metrics`): the part of each clip's energy at the frequencies
   where an untrained WaveGAN puts its checkerboard tones; real drums are the yardstick;
 - nearest-neighbour distances on the paper's log-mel features (reference §9.3, `eval.features`,
-  `eval.metrics`): each generated clip to its nearest training clip (|D|train), against each training clip
+  `wavegan.metrics`): each generated clip to its nearest training clip (|D|train), against each training clip
   to its nearest other one; a model that replays its training set puts generated clips at distance ~0;
 - the waveform correlation of each generated clip with its nearest training clip (a replay gives ~1);
 - the generated clips' distance to each other (|D|self): a collapsed model makes one sound.
@@ -28,10 +28,10 @@ import soundfile as sf
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from eval.artifacts import artifact_share, load_envelope  # noqa: E402
-from eval.features import fix_length, similarity_features  # noqa: E402
-from eval.metrics import nearest_neighbour_distances  # noqa: E402
+from eval.features import similarity_features  # noqa: E402
 from wavegan import paths  # noqa: E402
+from wavegan.audio.features import fix_length  # noqa: E402
+from wavegan.metrics import artifact_share, load_envelope, nearest_neighbour_distances  # noqa: E402
 
 
 def real_drums() -> tuple[list[str], np.ndarray]:

@@ -31,3 +31,5 @@ DRUM_CORPUS = _shipped("data/drums", "drums")
 WEB_SOURCE = _shipped("web", "web")
 # The digit classifier `incept` and `eval.score` use by default (python -m eval.train_classifier wrote it).
 DIGITS_CLASSIFIER = os.path.join(ROOT, "eval", "digits_classifier.keras")
+# Where an untrained WaveGAN (d = 64) puts its checkerboard tones (python -m eval.artifacts envelope made it).
+ARTIFACT_ENVELOPE = os.path.join(ROOT, "eval", "artifact_envelope.npy")

@@ -238,7 +238,7 @@ def test_specgan_defaults():
 def test_inception_score_formula():
     """exp(mean over a contiguous group of Σ p(c|x)(ln p(c|x) − ln p̄(c))), p̄ the group mean; mean and
     population std over k groups."""
-    from eval import metrics
+    from wavegan import metrics
 
     probs = np.random.default_rng(0).dirichlet(np.full(10, 0.3), size=120)
     groups = [probs[i * 12:(i + 1) * 12] for i in range(10)]
@@ -262,7 +262,7 @@ def test_files_are_chosen_as_the_original_sorted_then_shuffled_with_seed_0(tmp_p
 
 def test_classifier_layout_has_the_originals_five_batch_norms():
     """BN on the log-mel input → conv 5×5 ReLU → pool; 3 × (BN → conv → pool); flatten → BN → dense (reference §9.2)."""
-    from eval.classifier import DigitClassifier
+    from wavegan.evaluation.classifier import DigitClassifier
 
     model = DigitClassifier()
     model(np.zeros((1, S), np.float32))
@@ -285,7 +285,8 @@ def test_classifier_layout_has_the_originals_five_batch_norms():
 
 def test_classifier_features_are_the_originals_log_mel():
     """STFT 1024 / 128, periodic Hann, end-padded → |X| → 128 mel bands 40–7800 Hz (TF's matrix) → ln(· + 1e-6)."""
-    from eval.features import LogMel, mel_matrix
+    from wavegan.audio.features import mel_matrix
+    from wavegan.evaluation.classifier import LogMel
 
     tf_matrix = tf.signal.linear_to_mel_weight_matrix(128, 513, 16000, 40.0, 7800.0).numpy()
     np.testing.assert_allclose(mel_matrix(), tf_matrix, atol=1e-4)

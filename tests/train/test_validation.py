@@ -233,14 +233,6 @@ def test_held_out_loss_is_the_mean_loss_over_the_batches():
     assert result.values["mse"] == pytest.approx(0.5 * (2 * 16 + 4) / 3)
 
 
-def test_the_spread_and_the_shared_metrics():
-    assert metrics.mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])) == pytest.approx(4.0)
-    from eval import artifacts, metrics as eval_metrics
-
-    assert eval_metrics.frechet_distance is metrics.frechet_distance  # one home, no copy
-    assert artifacts.artifact_share is metrics.artifact_share
-
-
 def test_log_mel_statistics_follow_the_spectrum_at_any_rate():
     from wavegan.audio.features import logmel_statistics
 

@@ -2,9 +2,9 @@
 validation distance uses where no classifier is given.
 
 The mel matrix follows TensorFlow's `linear_to_mel_weight_matrix` (HTK mel scale, triangular bands
-between 40 and 7800 Hz, no weight for the DC bin), computed once in NumPy. The one home of these:
-`eval/features.py` builds the classifier's input and the |D| features on them, and training
-(wavegan/train/validation.py), which must not import `eval`, uses them for its held-out distance.
+between 40 and 7800 Hz, no weight for the DC bin), computed once in NumPy. The one home of these: the
+digit classifier's input layer (wavegan/evaluation/classifier.py), the |D| features (eval/features.py) and
+training's held-out distance (wavegan/train/validation.py) are all built on them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,12 @@ CLIP_LEN = 16384
 MEL_LOWER_HZ, MEL_UPPER_HZ = 40.0, 7800.0
 # Log-mel statistics: 1024-sample frames every 256 samples, 64 bands → their mean and std over time, 128 values.
 STATS_FRAME, STATS_HOP, STATS_MELS = 1024, 256, 64
+
+
+def fix_length(audio: np.ndarray, length: int = CLIP_LEN) -> np.ndarray:
+    """Truncates or zero-pads the last axis to `length` (the original's --fix_length)."""
+    audio = audio[..., :length]
+    return np.pad(audio, [(0, 0)] * (audio.ndim - 1) + [(0, length - audio.shape[-1])])
 
 
 def hz_to_mel(hz):

@@ -65,16 +65,18 @@ def train(kind: ModelKind, train_dir: str, settings: Settings) -> int:
 
 
 def validation_tools(run: Any):
-    """What a GAN's validation takes from `eval` (which the train layer must not import): the features of
-    --train_valid_classifier (else the train layer's log-mel statistics) and the artifact envelope."""
-    from eval.artifacts import DEFAULT_ENVELOPE, load_envelope
+    """What a GAN's validation takes from the evaluation layer above training (which the train layer must not
+    import): the features of --train_valid_classifier (else the train layer's log-mel statistics) and the
+    artifact envelope."""
+    from wavegan.metrics import load_envelope
+    from wavegan.paths import ARTIFACT_ENVELOPE
     from wavegan.train import validation
 
     features = None
     path = run.train.valid_classifier
     if path:
-        from eval.classifier import load_classifier
-        from eval.features import CLIP_LEN, fix_length
+        from wavegan.audio.features import CLIP_LEN, fix_length
+        from wavegan.evaluation.classifier import load_classifier
 
         if run.data.sample_rate != 16000:
             raise UserError(f"--train_valid_classifier judges 16 kHz clips of {CLIP_LEN} samples; this run is at "
@@ -83,7 +85,7 @@ def validation_tools(run: Any):
         features = validation.FeatureSpace(f"the features of {path}",
                                            lambda clips: classifier.embeddings(fix_length(clips)),
                                            lambda clips: classifier.predict_proba(fix_length(clips)))
-    envelope = load_envelope(DEFAULT_ENVELOPE) if os.path.exists(DEFAULT_ENVELOPE) else None
+    envelope = load_envelope(ARTIFACT_ENVELOPE) if os.path.exists(ARTIFACT_ENVELOPE) else None
     return validation.Tools(features, envelope)
 
 
@@ -100,7 +102,7 @@ def run_gan_mode(mode: str, train_dir: str, make_kind: Callable[[str], Any], set
     from wavegan.train import checkpoints
 
     if mode == "incept":
-        from eval.incept import run_incept
+        from wavegan.evaluation.incept import run_incept
 
         tf.config.set_visible_devices([], "GPU")
         run_incept(train_dir, make_kind(train_dir), settings.incept_ckpt_fp, settings.incept_n, settings.incept_k,

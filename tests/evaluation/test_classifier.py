@@ -1,12 +1,12 @@
-"""eval.classifier: the digit classifier learns the digits, converts what it is given and says so, and
-passes the harness."""
+"""wavegan.evaluation.classifier: the digit classifier learns the digits, converts what it is given and says so,
+and it and its log-mel input layer pass the harness."""
 
 import os
 
 import numpy as np
 import pytest
 
-from eval.classifier import DigitClassifier
+from wavegan.evaluation.classifier import DigitClassifier, LogMel
 from tests import audio_fixtures as fx
 from tests.harness import run_layer_test
 
@@ -18,7 +18,7 @@ def test_classifier_learns_the_digits(digit_classifier):
 
 
 def test_score_says_once_what_it_converted(tmp_path):
-    from eval.classifier import load_clips
+    from wavegan.evaluation.classifier import load_clips
 
     fx.write(os.path.join(tmp_path, "ok.wav"), fx.tone(16384 / 16000, 16000), 16000)
     fx.write(os.path.join(tmp_path, "short.wav"), fx.tone(0.5, 16000), 16000)
@@ -38,3 +38,7 @@ def test_digit_classifier_in_the_harness():
     model = run_layer_test(DigitClassifier, dict(labels=["a", "b", "c"], filters=2), input_shape=(2, 16384),
                            expected_output_shape=(2, 3))
     assert model.embed(np.zeros((2, 16384), np.float32)).shape == (2, 8 * 8 * 2)
+
+
+def test_log_mel_in_the_harness():
+    run_layer_test(LogMel, dict(), input_shape=(2, 16384), expected_output_shape=(2, 128, 128))

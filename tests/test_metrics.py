@@ -1,12 +1,14 @@
-"""eval.metrics: the Inception score, Fréchet and nearest-neighbour distances, on unit cases and on real digits."""
+"""wavegan.metrics: the Inception score, Fréchet and nearest-neighbour distances (unit cases and real digits),
+the spread of a set, and the artifact envelope's loader."""
 
 import os
 
 import numpy as np
 import pytest
 
-from eval import metrics
-from eval.classifier import load_classifier, load_labelled
+from wavegan import metrics
+from wavegan.errors import UserError
+from wavegan.evaluation.classifier import load_classifier, load_labelled
 
 
 def test_inception_score_unit_cases():
@@ -54,3 +56,25 @@ def test_frechet_distance_of_gaussians_has_the_closed_form():
     b = rng.normal(1.0, 2.0, (20000, 3))
     # ‖μa − μb‖² + Σ (σa − σb)² for diagonal covariances: 3·1 + 3·(1 − 2)² = 6.
     assert metrics.frechet_distance(a, b) == pytest.approx(6.0, rel=0.03)
+
+
+def test_the_spread_of_a_set():
+    assert metrics.mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])) == pytest.approx(4.0)
+
+
+def test_missing_or_wrong_envelope_names_the_command(tmp_path):
+    with pytest.raises(UserError, match="eval.artifacts envelope"):
+        metrics.load_envelope(str(tmp_path / "none.npy"))
+    np.save(tmp_path / "bad.npy", np.zeros(10))
+    with pytest.raises(UserError, match="eval.artifacts envelope"):
+        metrics.load_envelope(str(tmp_path / "bad.npy"))
+    assert metrics.load_envelope().shape == (8193,)  # the shipped one
+
+
+def test_share_is_loudness_invariant_and_zero_for_silence():
+    env = np.zeros(8193, np.float32)
+    env[1024] = 1.0
+    t = np.arange(16384) / 16000
+    tone = np.sin(2 * np.pi * 1000 * t)[None]  # bin 1024 exactly
+    np.testing.assert_allclose(metrics.artifact_share(np.concatenate([tone, 0.01 * tone]), env), [1.0, 1.0], rtol=1e-6)
+    assert metrics.artifact_share(np.zeros((1, 16384)), env).tolist() == [0.0]

@@ -19,8 +19,8 @@ from typing import Callable
 import numpy as np
 import tensorflow as tf
 
-from eval import metrics
-from eval.classifier import load_classifier
+from wavegan import metrics
+from wavegan.evaluation.classifier import load_classifier
 from wavegan.train import checkpoints, validation
 from wavegan.errors import UserError
 from wavegan.train.kind import GanKind

@@ -16,12 +16,32 @@ import numpy as np
 import soundfile
 from keras import layers, ops
 
-from eval.features import CLIP_LEN, LogMel, fix_length
+from wavegan.audio.features import CLIP_LEN, fix_length, log_mel
 from wavegan.audio.files import find_audio_files, reconcile_channels, resample
 from wavegan.errors import UserError
 
 BN_MOMENTUM = 0.9
 DIGITS = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+
+
+@keras.saving.register_keras_serializable(package="wavegan_eval")
+class LogMel(keras.layers.Layer):
+    """The classifier's input features: 1024-sample frames every 128 → [batch, 128, 128] (reference §9.2)."""
+
+    def __init__(self, frame_len: int = 1024, **kwargs):
+        # float32 whatever the global policy: the STFT has no bfloat16 kernel, and these are fixed features.
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.frame_len = frame_len
+
+    def call(self, audio):
+        return ops.stop_gradient(log_mel(audio, self.frame_len))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 128, 128)
+
+    def get_config(self):
+        return {**super().get_config(), "frame_len": self.frame_len}
 
 
 @keras.saving.register_keras_serializable(package="wavegan_eval")
