@@ -19,8 +19,7 @@ import tensorflow as tf
 
 from wavegan.audio import files as audio
 from wavegan.audio import corpus
-# count_slices is re-exported: callers of pipeline.count_slices predate slicing.py.
-from wavegan.audio.slicing import count_slices, expected_slices_per_epoch  # noqa: F401
+from wavegan.audio.slicing import expected_slices_per_epoch
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from wavegan.audio import categories
 from wavegan.audio import files as audio
-from wavegan.audio.pipeline import count_slices, expected_slices_per_epoch
+from wavegan.audio.slicing import count_slices, expected_slices_per_epoch
 from wavegan.config import DataConfig
 from wavegan.errors import UserError
 

@@ -23,8 +23,6 @@ from wavegan.audio.labels import parse_label
 from wavegan.errors import UserError
 from wavegan.audio.pcm import quantize_int16
 from wavegan.serve.export import INFO_FILE, read_export_info
-# The latents' home is latents.py; these names stay importable from here for older callers.
-from wavegan.serve.latents import fixed_latents, interpolate, load_latents, sample_latents  # noqa: F401
 from wavegan.train.kind import GanKind
 
 
