@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tests.model_fixtures import Z, tiny_pair
 from wavegan.errors import UserError
-from wavegan.serve.export import export_generator
+from wavegan.serve.export import estimated_export_bytes, export_generator
 from wavegan.train.kind import Renderer
 from wavegan.models import WaveGANGenerator
 
@@ -106,3 +106,15 @@ def test_saved_model_takes_a_label_beside_z(tmp_path):
     other = signatures["serving_default"](z=tf.constant(Z), label=tf.constant((y + 1) % 3))["G_z"].numpy()
     assert np.abs(other - served).max() > 1e-3 * np.abs(served).max()  # the label input is used
     assert export.read_export_info(out)["classes"] == ["a", "b", "c"]
+
+
+def test_the_export_weighs_what_the_disk_check_expects(tmp_path):
+    """The disk-space check before training counts the export at `estimated_export_bytes`: held against a
+    real export's variables (Keras writes each one twice; the estimate must follow if that changes)."""
+    generator = WaveGANGenerator(dim=8)
+    generator.build((None, 100))
+    path = export_generator(generator, os.path.join(tmp_path, "saved_model"), {"latent_dim": 100}, Renderer())
+    folder = os.path.join(path, "variables")
+    written = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    assert estimated_export_bytes(generator) == pytest.approx(written, rel=0.02)
+

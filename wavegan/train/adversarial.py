@@ -32,7 +32,8 @@ from wavegan.train.kind import GanKind
 from wavegan.train.trainer import make_trainer
 
 # (generator, run, kind) → what to call with (checkpoint prefix, step) after each save (the SavedModel
-# refresh); it may have a `wait()` that the end of training calls.
+# refresh); it may have a `wait()` that the end of training calls, and `estimated_bytes` (one export's size,
+# for the disk-space check before training).
 Exporter = Callable[[keras.Model, RunConfig, GanKind], Callable[[str, int], None]]
 
 log = logging.getLogger("wavegan")
@@ -195,7 +196,8 @@ def _train(train_dir: str, run: RunConfig, files: Sequence[AudioFileInfo], kind:
     if chief:
         checkpoints.warn_if_disk_too_small(
             train_dir, checkpoints.variable_bytes(generator, discriminator, trainer.g_optimizer, trainer.d_optimizer),
-            run.train.keep_checkpoints, checkpoints.variable_bytes(generator) if on_saved else 0)
+            run.train.keep_checkpoints, getattr(on_saved, "estimated_bytes", checkpoints.variable_bytes(generator))
+            if on_saved else 0)
 
     callbacks = loop.guard_callbacks(step, print_fn, max_steps)
     if chief:  # the other workers train the same weights and write nothing
