@@ -181,3 +181,18 @@ def test_a_second_trainer_is_refused_and_a_killed_trainers_lock_is_stale(tmp_pat
     assert f"Resumed from {newest} at step {step}" in proc.stdout and "error" not in proc.stderr
     assert not os.path.exists(os.path.join(train_dir, lock.LOCK_FILE))
     faults.assert_same_weights_on_resume(train_dir, newest, saved, str(tmp_path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["train_wavegan.py", "train_wavenet.py"])
+def test_under_jax_a_second_trainer_is_refused_too(script, tmp_path):
+    """The lock is the train mode's, whatever the backend: a GAN and a baseline started under JAX on a train dir
+    that another process trains are refused in one sentence before anything is written."""
+    train_dir = str(tmp_path / "train")
+    with TrainDirLock(train_dir):
+        proc = helpers.run_command([sys.executable, os.path.join(helpers.REPO, script), "train", train_dir],
+                                   env=helpers.jax_env(), check=False)
+        assert sorted(os.listdir(train_dir)) == [lock.LOCK_FILE]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and len(errors) == 1, proc.stderr
+    assert f"already being trained by process {os.getpid()}" in errors[0]
