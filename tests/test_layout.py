@@ -14,7 +14,7 @@ from wavegan import registry
 PACKAGES = ("wavegan", "specgan", "wavenet", "framernn", "eval")
 MODEL_PACKAGES = ("wavegan.models", "specgan", "wavenet", "framernn")
 # Library layers, lowest first: a module may import its own layer or a lower one, never a higher one.
-LAYERS = ["wavegan.errors", "wavegan.paths", "wavegan.metrics", "wavegan.storage", "wavegan.registry", "wavegan.config",
+LAYERS = ["wavegan.errors", "wavegan.paths", "wavegan.kernels_tf", "wavegan.metrics", "wavegan.storage", "wavegan.registry", "wavegan.config",
           "wavegan.audio", "wavegan.layers", "wavegan.train", "wavegan.serve", "wavegan.evaluation", "wavegan.cli"]
 
 

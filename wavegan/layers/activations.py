@@ -18,7 +18,7 @@ def leaky_relu(x, negative_slope: float = 0.2):
     a d = 16 iteration, 1% at d = 64; docs/benchmarks_log.md).
     """
     if keras.backend.backend() == "tensorflow":
-        from wavegan.layers import kernels_tf  # TensorFlow-only; imported here so other backends never load it
+        from wavegan import kernels_tf  # TensorFlow-only, outside the keras.ops layers; other backends never load it
 
         return kernels_tf.leaky_relu(x, negative_slope)
     return leaky_relu_mask(x, negative_slope)

@@ -1,5 +1,6 @@
-"""TensorFlow kernels that backend-neutral layers (`layers`) dispatch to on the TensorFlow backend,
-where one fused op does what several `keras.ops` would."""
+"""TensorFlow kernels that the backend-neutral layers (`wavegan/layers/`, keras.ops only) dispatch to on the
+TensorFlow backend, where one fused op does what several `keras.ops` would. Kept below the layers, outside
+them, so that no layer module imports TensorFlow."""
 
 from __future__ import annotations
 
