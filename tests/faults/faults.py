@@ -118,6 +118,17 @@ def run_as_script(capsys, body) -> tuple[int, list[str]]:
     return status, capsys.readouterr().err.strip().splitlines()
 
 
+def one_more_step_as_script(capsys, trainer, manager, train_dir: str, snapshots: dict, tmp: str) -> tuple[int, list[str]]:
+    """One more step and its checkpoint, under the train mode's storage-fault handling, run as a script runs."""
+    from wavegan.train import checkpoints
+
+    def more():
+        with checkpoints.storage_faults_stop_training(train_dir):
+            train_steps(trainer, manager, 1, snapshots, tmp, seed=1)
+
+    return run_as_script(capsys, more)
+
+
 def assert_one_sentence(lines: list[str], *phrases: str) -> str:
     """stderr is one `error: ...` line, no traceback, holding every phrase."""
     assert len(lines) == 1 and lines[0].startswith("error: "), lines

@@ -66,11 +66,7 @@ def test_a_forbidden_checkpoint_write_names_the_permission_fix(tmp_path, capsys,
 
     monkeypatch.setattr(manager.checkpoint, "_write", denied)
 
-    def more():
-        with checkpoints.storage_faults_stop_training(train_dir):
-            faults.train_steps(trainer, manager, 1, snapshots, str(tmp_path), seed=1)
-
-    status, err = faults.run_as_script(capsys, more)
+    status, err = faults.one_more_step_as_script(capsys, trainer, manager, train_dir, snapshots, str(tmp_path))
     first = os.path.join(train_dir, "model.ckpt-1")
     assert status == 2
     faults.assert_one_sentence(err, f"Permission denied while saving {train_dir}/model.ckpt-2",
@@ -88,11 +84,7 @@ def test_a_read_only_disk_stops_the_run_and_the_next_start_resumes(tmp_path, cap
         faults.train_steps(trainer, manager, 1, snapshots, str(tmp_path))
         faults.remount(disk, "ro")
 
-        def more():
-            with checkpoints.storage_faults_stop_training(train_dir):
-                faults.train_steps(trainer, manager, 1, snapshots, str(tmp_path), seed=1)
-
-        status, err = faults.run_as_script(capsys, more)
+        status, err = faults.one_more_step_as_script(capsys, trainer, manager, train_dir, snapshots, str(tmp_path))
         first = os.path.join(train_dir, "model.ckpt-1")
         assert status == 2
         faults.assert_one_sentence(err, "Read-only file system while saving", f"remount {disk} read-write",
