@@ -57,3 +57,7 @@ def test_untrained_generator_scores_higher_than_real_audio(small_envelope):
         assert np.all((real_share >= 0) & (real_share <= 1)) and np.all(fake_share <= 1)
         assert fake_share.min() > real_share.max()
         assert artifacts.weighted_magnitude(fake, envelope).shape == (8,)
+
+
+def test_the_share_has_one_home():
+    assert artifacts.artifact_share is metrics.artifact_share  # training logs it too; no copy in eval/
