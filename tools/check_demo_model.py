@@ -11,7 +11,14 @@ the 64 clips of `data/drums`:
   `wavegan.metrics`): each generated clip to its nearest training clip (|D|train), against each training clip
   to its nearest other one; a model that replays its training set puts generated clips at distance ~0;
 - the waveform correlation of each generated clip with its nearest training clip (a replay gives ~1);
-- the generated clips' distance to each other (|D|self): a collapsed model makes one sound.
+- the generated clips' distance to each other (|D|self): a collapsed model makes one sound;
+- the same distance on what is audible: each clip, real or generated, silenced from where its energy stays
+  30 dB under its peak. The training clips end in digital silence (their zero padding), so a generated tail
+  at -70 dBFS, inaudible, weighs heavily in log-mel features: this figure leaves it out. White-noise bursts
+  that ring as long as the real hits are the yardstick for "hit-shaped but not a drum";
+- the shape of a hit, for generated and real clips alike: when its energy peaks (a struck drum peaks in its
+  first frames), how long it sounds (until its energy stays 30 dB under the peak) and its spectral centroid
+  (kick low, hi-hat high); a model making drum hits matches the real clips' spread of all three.
 
 `--figure` draws real clips, generated ones and, under each generated one, its nearest training clip.
 """
@@ -47,6 +54,46 @@ def peak_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(np.fft.irfft(spectrum, n)).max() / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
 
 
+FRAME = 256  # 16 ms at 16 kHz
+
+
+def hit_shape(clips: np.ndarray, sample_rate: int = 16000) -> dict[str, np.ndarray]:
+    """Per clip: the time of its loudest 16 ms frame, how long it sounds (the end of its last frame within
+    30 dB of that peak) in seconds, and its spectral centroid in Hz."""
+    clips = np.asarray(clips, np.float64)
+    frames = clips[:, : clips.shape[1] // FRAME * FRAME].reshape(len(clips), -1, FRAME)
+    energy = (frames ** 2).sum(axis=2)
+    loud = energy >= energy.max(axis=1, keepdims=True) * 1e-3
+    last = energy.shape[1] - np.argmax(loud[:, ::-1], axis=1)
+    power = np.abs(np.fft.rfft(clips, axis=1)) ** 2
+    frequencies = np.fft.rfftfreq(clips.shape[1], 1.0 / sample_rate)
+    return {"peak_s": energy.argmax(axis=1) * FRAME / sample_rate,
+            "sounding_s": last * FRAME / sample_rate,
+            "centroid_hz": (power * frequencies).sum(axis=1) / np.maximum(power.sum(axis=1), 1e-30)}
+
+
+def silence_after_hit(clips: np.ndarray, below_db: float = 30.0) -> np.ndarray:
+    """The clips with every 16 ms frame after their last one within `below_db` of the loudest set to zero."""
+    clips = np.array(clips, np.float32)
+    frames = clips[:, : clips.shape[1] // FRAME * FRAME].reshape(len(clips), -1, FRAME)
+    energy = (frames ** 2).sum(axis=2)
+    loud = energy >= energy.max(axis=1, keepdims=True) * 10 ** (-below_db / 10)
+    last = energy.shape[1] - np.argmax(loud[:, ::-1], axis=1)
+    frames[np.arange(energy.shape[1])[None, :] >= last[:, None]] = 0.0
+    clips[:, : frames.shape[1] * FRAME] = frames.reshape(len(clips), -1)
+    clips[:, frames.shape[1] * FRAME:] = 0.0
+    return clips
+
+
+def noise_bursts(durations_s: np.ndarray, n: int, seed: int, length: int = 16384,
+                 sample_rate: int = 16000) -> np.ndarray:
+    """White noise struck at t = 0 that falls 30 dB by a duration drawn from `durations_s`, then stops."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(length) / sample_rate
+    return np.stack([rng.uniform(-1, 1, length) * 10 ** (-1.5 * t / d) * (t < d)
+                     for d in rng.choice(durations_s, n)]).astype(np.float32)
+
+
 def check(source: str, n: int, seed: int) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
     from eval.score import generate_clips
 
@@ -75,6 +122,19 @@ def check(source: str, n: int, seed: int) -> tuple[dict, np.ndarray, np.ndarray,
         "distinct_nearest_training_clips": int(len(set(nearest.tolist()))),
         "peak_generated_median": float(np.median(np.abs(generated).max(axis=1))),
     }
+    audible_real = similarity_features(silence_after_hit(real))
+    bursts = noise_bursts(hit_shape(real)["sounding_s"], n, seed)
+    figures.update({
+        "audible_nearest_training_clip_distance_median": float(np.median(nearest_neighbour_distances(
+            similarity_features(silence_after_hit(generated)), audible_real))),
+        "audible_training_clip_to_nearest_other_median": float(np.median(nearest_neighbour_distances(
+            audible_real, audible_real, same_set=True))),
+        "audible_noise_burst_to_nearest_training_clip_median": float(np.median(nearest_neighbour_distances(
+            similarity_features(silence_after_hit(bursts)), audible_real))),
+    })
+    for name, clips in (("generated", generated), ("real", real)):
+        for measure, values in hit_shape(clips).items():
+            figures[f"hit_{measure}_{name}_p10_p50_p90"] = [float(v) for v in np.percentile(values, [10, 50, 90])]
     return figures, real, generated, nearest
 
 

@@ -89,9 +89,13 @@ python train_wavegan.py infer models/drums --infer_dir ./drums_savedmodel   # a 
 |---|---|---|
 | artifact share, median (energy at an untrained WaveGAN's checkerboard frequencies; reference §9.4) | {artifact_share_generated_median:.4f} | {artifact_share_real_median:.4f} |
 | distance to the nearest training clip (log-mel features, reference §9.3), median / min | {nearest_training_clip_distance_median:.0f} / {nearest_training_clip_distance_min:.0f} | to the nearest other training clip: {training_clip_to_nearest_other_median:.0f} / {training_clip_to_nearest_other_min:.0f} |
+| the same on what is audible (every clip silenced once 30 dB under its peak), median | {audible_nearest_training_clip_distance_median:.0f} | to the nearest other: {audible_training_clip_to_nearest_other_median:.0f}; white-noise bursts as long as real hits: {audible_noise_burst_to_nearest_training_clip_median:.0f} |
 | waveform correlation with that nearest training clip, median / max (1 = a copy) | {waveform_correlation_with_nearest_training_clip_median:.2f} / {waveform_correlation_with_nearest_training_clip_max:.2f} | |
 | distance to the nearest other generated clip, median (diversity) | {generated_to_nearest_generated_median:.0f} | |
 | training clips that are some generated clip's nearest | {distinct_nearest_training_clips} of 64 | |
+| when a hit peaks, s (10th / 50th / 90th percentile of clips) | {peak_generated} | {peak_real} |
+| how long it sounds (until 30 dB under its peak), s, same percentiles | {sounding_generated} | {sounding_real} |
+| spectral centroid, Hz, same percentiles (kick low, hi-hat high) | {centroid_generated} | {centroid_real} |
 
 {copy_note}
 """
@@ -115,11 +119,15 @@ def write_card(out_dir: str, figure: str, command: str, machine: str, clips: int
     copy_note = ("No generated clip copies a training clip: a replay would correlate near 1 and sit at distance near 0."
                  if figures["waveform_correlation_with_nearest_training_clip_max"] < 0.9 else
                  "**Some generated clips correlate above 0.9 with a training clip: the model may replay its data.**")
+    shape = {f"{measure}_{name}": " / ".join(f"{v:.0f}" if measure == "centroid" else f"{v:.2f}"
+                                             for v in figures[f"hit_{measure}_{unit}_{name}_p10_p50_p90"])
+             for measure, unit in (("peak", "s"), ("sounding", "s"), ("centroid", "hz"))
+             for name in ("generated", "real")}
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(CARD.format(dim=run.model.dim, batch=run.train.batch_size, size=size, command=command, step=step,
                             epochs=step * 5 * run.train.batch_size / 64, machine=machine, params=generator.count_params(),
                             date=datetime.datetime.fromtimestamp(os.path.getmtime(prefix + ".index"), datetime.timezone.utc)
-                            .strftime("%Y-%m-%d %H:%M UTC"), copy_note=copy_note, **figures))
+                            .strftime("%Y-%m-%d %H:%M UTC"), copy_note=copy_note, **shape, **figures))
     from eval.figures import spectrogram_figure
     import numpy as np
 
