@@ -1,6 +1,7 @@
 """tools/make_demo_model.py: a train dir holding the generator alone serves every after-training mode and
 refuses `train`; the shipped demo model (models/drums) is such a folder, small, and makes sound."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 import soundfile as sf
 
 from tests.helpers import REPO, run_script
+from wavegan.serve import web as web_export
 
 pytestmark = pytest.mark.slow
 
@@ -52,3 +54,15 @@ def test_the_demo_model_is_small_and_makes_sound(tmp_path):
     clips = _wavs(tmp_path / "gen")
     assert len(clips) == 4
     assert all(np.abs(c).max() > 3000 for c in clips)  # audible hits, not a near-silent generator
+
+
+@pytest.mark.skipif(not os.path.isdir(DEMO), reason="no demo model in models/drums")
+def test_the_demo_model_exports_for_the_browser_in_one_command(tmp_path):
+    if web_export.runtime_missing():
+        pytest.skip("needs onnxruntime-web: npm ci --prefix web (.ci/run runs it)")
+    step = int(open(os.path.join(DEMO, "checkpoint")).readline().split("-")[-1].strip('"\n'))
+    out = run_script("train_wavegan.py", "web", DEMO, "--web_dir", str(tmp_path / "web"))
+    assert f"Exported step {step}" in out.stdout
+    facts = json.load(open(tmp_path / "web" / "run.json"))
+    assert (facts["step"], facts["sample_rate"], facts["slice_len"]) == (step, 16000, 16384)
+    assert os.path.getsize(tmp_path / "web" / "generator.onnx") > 1_000_000  # the d = 16 generator's weights
