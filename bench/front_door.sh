@@ -7,10 +7,10 @@
 #   bench/front_door.sh [SOURCE] [WORK_DIR]
 #
 # SOURCE: what to clone (default: this checkout); WORK_DIR: where (default: a new temporary folder).
-# FRONT_DOOR_MODEL: the train dir the page plays, relative to the clone (default: models/drums, the demo
-# model, once one ships; any WaveGAN train dir works, e.g. an absolute path to one of yours).
-# FRONT_DOOR_SCREENSHOT=/path/to/page.png also saves the page with its sequencer playing, after the clock
-# stops (docs/web_page.png is one, of the demo model).
+# FRONT_DOOR_MODEL: the train dir the page plays, relative to the clone (default: models/drums, the shipped
+# demo model; any WaveGAN train dir works, e.g. an absolute path to one of yours).
+# FRONT_DOOR_SCREENSHOT=/absolute/path/page.png (the script runs in its clone) also saves the page with its
+# sequencer playing, after the clock stops (docs/web_page.png is one, of the demo model).
 # FRONT_DOOR_VENV=/path/to/venv reuses an environment instead of installing one (a check of the script,
 # not a measurement). pip's and npm's caches make a second run faster: say which run a figure is.
 set -euo pipefail

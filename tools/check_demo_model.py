@@ -57,30 +57,32 @@ def peak_correlation(a: np.ndarray, b: np.ndarray) -> float:
 FRAME = 256  # 16 ms at 16 kHz
 
 
+def _frames_and_end(clips: np.ndarray, below_db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """16 ms frames of the clips (a view), each frame's energy, and per clip the index just past its last
+    frame within `below_db` of its loudest."""
+    frames = clips[:, : clips.shape[1] // FRAME * FRAME].reshape(len(clips), -1, FRAME)
+    energy = (frames ** 2).sum(axis=2)
+    loud = energy >= energy.max(axis=1, keepdims=True) * 10 ** (-below_db / 10)
+    return frames, energy, energy.shape[1] - np.argmax(loud[:, ::-1], axis=1)
+
+
 def hit_shape(clips: np.ndarray, sample_rate: int = 16000) -> dict[str, np.ndarray]:
     """Per clip: the time of its loudest 16 ms frame, how long it sounds (the end of its last frame within
     30 dB of that peak) in seconds, and its spectral centroid in Hz."""
     clips = np.asarray(clips, np.float64)
-    frames = clips[:, : clips.shape[1] // FRAME * FRAME].reshape(len(clips), -1, FRAME)
-    energy = (frames ** 2).sum(axis=2)
-    loud = energy >= energy.max(axis=1, keepdims=True) * 1e-3
-    last = energy.shape[1] - np.argmax(loud[:, ::-1], axis=1)
+    _, energy, end = _frames_and_end(clips, 30.0)
     power = np.abs(np.fft.rfft(clips, axis=1)) ** 2
     frequencies = np.fft.rfftfreq(clips.shape[1], 1.0 / sample_rate)
     return {"peak_s": energy.argmax(axis=1) * FRAME / sample_rate,
-            "sounding_s": last * FRAME / sample_rate,
+            "sounding_s": end * FRAME / sample_rate,
             "centroid_hz": (power * frequencies).sum(axis=1) / np.maximum(power.sum(axis=1), 1e-30)}
 
 
 def silence_after_hit(clips: np.ndarray, below_db: float = 30.0) -> np.ndarray:
     """The clips with every 16 ms frame after their last one within `below_db` of the loudest set to zero."""
-    clips = np.array(clips, np.float32)
-    frames = clips[:, : clips.shape[1] // FRAME * FRAME].reshape(len(clips), -1, FRAME)
-    energy = (frames ** 2).sum(axis=2)
-    loud = energy >= energy.max(axis=1, keepdims=True) * 10 ** (-below_db / 10)
-    last = energy.shape[1] - np.argmax(loud[:, ::-1], axis=1)
-    frames[np.arange(energy.shape[1])[None, :] >= last[:, None]] = 0.0
-    clips[:, : frames.shape[1] * FRAME] = frames.reshape(len(clips), -1)
+    clips = np.array(clips, np.float32)  # a copy: the frames below are a view of it
+    frames, energy, end = _frames_and_end(clips, below_db)
+    frames[np.arange(energy.shape[1])[None, :] >= end[:, None]] = 0.0
     clips[:, frames.shape[1] * FRAME:] = 0.0
     return clips
 
@@ -122,8 +124,9 @@ def check(source: str, n: int, seed: int) -> tuple[dict, np.ndarray, np.ndarray,
         "distinct_nearest_training_clips": int(len(set(nearest.tolist()))),
         "peak_generated_median": float(np.median(np.abs(generated).max(axis=1))),
     }
+    shapes = {"generated": hit_shape(generated), "real": hit_shape(real)}
     audible_real = similarity_features(silence_after_hit(real))
-    bursts = noise_bursts(hit_shape(real)["sounding_s"], n, seed)
+    bursts = noise_bursts(shapes["real"]["sounding_s"], n, seed)
     figures.update({
         "audible_nearest_training_clip_distance_median": float(np.median(nearest_neighbour_distances(
             similarity_features(silence_after_hit(generated)), audible_real))),
@@ -132,8 +135,8 @@ def check(source: str, n: int, seed: int) -> tuple[dict, np.ndarray, np.ndarray,
         "audible_noise_burst_to_nearest_training_clip_median": float(np.median(nearest_neighbour_distances(
             similarity_features(silence_after_hit(bursts)), audible_real))),
     })
-    for name, clips in (("generated", generated), ("real", real)):
-        for measure, values in hit_shape(clips).items():
+    for name, shape in shapes.items():
+        for measure, values in shape.items():
             figures[f"hit_{measure}_{name}_p10_p50_p90"] = [float(v) for v in np.percentile(values, [10, 50, 90])]
     return figures, real, generated, nearest
 

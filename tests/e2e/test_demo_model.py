@@ -12,6 +12,7 @@ import soundfile as sf
 
 from tests.helpers import REPO, run_script
 from wavegan.serve import web as web_export
+from wavegan.train import checkpoints
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +61,7 @@ def test_the_demo_model_is_small_and_makes_sound(tmp_path):
 def test_the_demo_model_exports_for_the_browser_in_one_command(tmp_path):
     if web_export.runtime_missing():
         pytest.skip("needs onnxruntime-web: npm ci --prefix web (.ci/run runs it)")
-    step = int(open(os.path.join(DEMO, "checkpoint")).readline().split("-")[-1].strip('"\n'))
+    step = checkpoints.checkpoint_step(checkpoints.latest_checkpoint(DEMO))
     out = run_script("train_wavegan.py", "web", DEMO, "--web_dir", str(tmp_path / "web"))
     assert f"Exported step {step}" in out.stdout
     facts = json.load(open(tmp_path / "web" / "run.json"))
